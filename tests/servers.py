@@ -1,0 +1,230 @@
+"""Real servers on 127.0.0.1 for tests: a feed server, a webhook receiver, an SMTP sink.
+
+Each runs in a background thread, binds an ephemeral port, and stops when its context ends.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+@dataclass
+class Resource:
+    """What the feed server answers on one path."""
+
+    body: bytes = b""
+    status: int = 200
+    content_type: str = "application/rss+xml; charset=utf-8"
+    etag: bool = True  # answer with an ETag and honour If-None-Match
+    last_modified: str | None = None
+    delay: float = 0.0  # seconds before answering
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class FeedServer:
+    """Serves `resources[path]`; unknown paths get 404. Records every request."""
+
+    def __init__(self) -> None:
+        self.resources: dict[str, Resource] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self._lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                with outer._lock:
+                    outer.requests.append((self.path, dict(self.headers.items())))
+                    resource = outer.resources.get(self.path)
+                if resource is None:
+                    self.send_error(404)
+                    return
+                if resource.delay:
+                    time.sleep(resource.delay)
+                etag = '"' + hashlib.sha1(resource.body).hexdigest() + '"'
+                if resource.etag and self.headers.get("If-None-Match") == etag:
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.end_headers()
+                    return
+                try:
+                    self.send_response(resource.status)
+                    self.send_header("Content-Type", resource.content_type)
+                    self.send_header("Content-Length", str(len(resource.body)))
+                    if resource.etag:
+                        self.send_header("ETag", etag)
+                    if resource.last_modified:
+                        self.send_header("Last-Modified", resource.last_modified)
+                    for name, value in resource.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(resource.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self._server = _Server(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def serve(self, path: str, body: bytes | str, **options: Any) -> str:
+        data = body.encode() if isinstance(body, str) else body
+        with self._lock:
+            self.resources[path] = Resource(body=data, **options)
+        return self.url(path)
+
+    def hits(self, path: str) -> int:
+        with self._lock:
+            return sum(1 for p, _ in self.requests if p == path)
+
+    def start(self) -> FeedServer:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@dataclass
+class ReceivedWebhook:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class WebhookReceiver:
+    """Records POSTs. `fail_next` answers that many requests with `fail_status` first."""
+
+    def __init__(self) -> None:
+        self.received: list[ReceivedWebhook] = []
+        self.attempts = 0
+        self.fail_next = 0
+        self.fail_status = 503
+        self.fail_headers: dict[str, str] = {}
+        self._lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                with outer._lock:
+                    outer.attempts += 1
+                    failing = outer.fail_next > 0
+                    if failing:
+                        outer.fail_next -= 1
+                    else:
+                        outer.received.append(
+                            ReceivedWebhook(self.path, dict(self.headers.items()), body)
+                        )
+                status = outer.fail_status if failing else 200
+                self.send_response(status)
+                if failing:
+                    for name, value in outer.fail_headers.items():
+                        self.send_header(name, value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self._server = _Server(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def payloads(self) -> list[Any]:
+        with self._lock:
+            return [hook.json() for hook in self.received]
+
+    def start(self) -> WebhookReceiver:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class _Collect:
+    def __init__(self, sink: SmtpSink) -> None:
+        self.sink = sink
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        with self.sink.lock:
+            self.sink.messages.append(message)
+            self.sink.recipients.append(list(envelope.rcpt_tos))
+        return "250 OK"
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.recipients: list[list[str]] = []
+        self.lock = threading.Lock()
+        self.port = free_port()
+        self._controller = Controller(_Collect(self), hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> SmtpSink:
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
+def free_port() -> int:
+    """A port nobody listens on right now (aiosmtpd needs one before it starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running(server: Any) -> Iterator[Any]:
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> bool:
+    """Poll `predicate` until true or `timeout`; returns the last result (bounded, never hangs)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
