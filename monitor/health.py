@@ -1,0 +1,65 @@
+"""Liveness and readiness of the daemon: the loop's last tick, and a heartbeat file for
+container health checks.
+
+The heartbeat is the mtime of a file beside the SQLite state, touched on every tick, so a
+`HEALTHCHECK` can tell a stalled scheduler loop from a live one without the HTTP endpoint
+being enabled and without opening the database.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from monitor import metrics
+
+STALE_AFTER = 60.0  # seconds without a tick before the loop counts as stalled
+
+
+def heartbeat_path(state: Path) -> Path:
+    """Where the daemon whose SQLite file is `state` keeps its heartbeat."""
+    return state.with_name(state.name + ".heartbeat")
+
+
+@dataclass
+class Health:
+    """What `/healthz` and `/readyz` report; the daemon calls `tick` from its loop."""
+
+    last_tick: float
+    ready: bool = False
+    stale_after: float = STALE_AFTER
+    heartbeat: Path | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if not self.stale_after > 0:
+            raise ValueError(f"stale_after must be above zero seconds, got {self.stale_after!r}")
+
+    def tick(self, now: float) -> None:
+        """Record that the loop is alive at `now` (unix time)."""
+        self.last_tick = now
+        metrics.LOOP_LAST_TICK.set(now)
+        if self.heartbeat is not None:
+            self.heartbeat.touch()
+            os.utime(self.heartbeat, (now, now))
+
+    def age(self, now: float) -> float:
+        """Seconds since the last tick."""
+        return max(0.0, now - self.last_tick)
+
+    def alive(self, now: float) -> bool:
+        return self.age(now) <= self.stale_after
+
+
+def check_heartbeat(path: Path, now: float, stale_after: float = STALE_AFTER) -> str | None:
+    """None if the heartbeat at `path` is fresh, else a sentence saying what is wrong."""
+    try:
+        touched = path.stat().st_mtime
+    except FileNotFoundError:
+        return f"no heartbeat at {path}: the daemon has not started its loop"
+    except OSError as exc:
+        return f"cannot read heartbeat {path}: {exc.strerror}"
+    age = now - touched
+    if age > stale_after:
+        return f"stalled: the loop last ticked {age:.0f} s ago (limit {stale_after:.0f} s)"
+    return None
