@@ -1,0 +1,1 @@
+"""Getting feeds in: fetch (I/O with caps and deadlines), parse (bytes -> Items), article text."""

@@ -1,0 +1,199 @@
+"""A response body -> Items: RSS 0.9x/1.0/2.0 and Atom via feedparser, JSON Feed 1.x itself (pure).
+
+Every item comes out as plain text with a stable, non-empty key that is unique within the result,
+an http(s) link or "", and a timezone-aware UTC date or None.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from monitor.errors import FeedParseError
+from monitor.feeds import xmlsafe
+from monitor.feeds.decompress import GZIP_MAGIC, TooLarge, gunzip
+from monitor.feeds.text import clean_text, html_to_text, safe_link, single_line
+from monitor.models import Item
+
+MAX_BODY_BYTES = 16 * 1024 * 1024  # after gunzip; the fetcher caps what arrives at 10 MiB
+MAX_KEY_CHARS = 512  # longer ids (hostile or not) are stored as their hash
+_JSON_TYPES = ("application/feed+json", "application/json", "text/json")
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def parse_feed(
+    body: bytes, *, feed_name: str, base_url: str, content_type: str | None = None
+) -> list[Item]:
+    """The items of a feed body, in feed order, without duplicate keys (the first one wins).
+
+    Raises FeedParseError when `body` is not a feed at all (an HTML page, garbage, a broken
+    JSON document); an empty feed gives [].
+    """
+    if body.startswith(GZIP_MAGIC):
+        try:
+            body = gunzip(body, MAX_BODY_BYTES)
+        except (TooLarge, zlib.error) as exc:
+            raise FeedParseError(f"gzip body could not be unpacked: {exc}") from exc
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    start = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if start == b"{" or (media_type in _JSON_TYPES and start != b"<"):
+        entries = _json_feed_items(body, feed_name, base_url)
+    else:
+        entries = _xml_feed_items(body, feed_name, base_url, content_type)
+    return list(_unique(entries))
+
+
+def _unique(items: Iterable[Item]) -> Iterator[Item]:
+    seen: set[str] = set()
+    for item in items:
+        if item.key not in seen:
+            seen.add(item.key)
+            yield item
+
+
+def _xml_feed_items(
+    body: bytes, feed_name: str, base_url: str, content_type: str | None
+) -> list[Item]:
+    codec = xmlsafe.wide_encoding(body)
+    if codec is not None:
+        body = xmlsafe.to_utf8(body, codec)
+        content_type = "application/xml; charset=utf-8"
+    body = xmlsafe.strip_declarations(body)
+    # No content-location: feedparser would then resolve guids against it too, and a key must
+    # not change when the feed's URL does. Links are made absolute by safe_link instead.
+    headers = {"content-type": content_type} if content_type else {}
+    # Always a stream: given bytes or str, feedparser may treat them as a path or URL and read it.
+    # Neither sanitising nor URI rewriting inside HTML matters: only its text is kept.
+    result = feedparser.parse(
+        io.BytesIO(body),
+        response_headers=headers,
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+    if not result.get("version") and not result.entries:
+        reason = result.get("bozo_exception") or "no RSS, Atom or RDF root element"
+        raise FeedParseError(f"not a feed: {reason}")
+    return [_from_feedparser(entry, feed_name, base_url) for entry in result.entries]
+
+
+def _from_feedparser(entry: Mapping[str, Any], feed_name: str, base_url: str) -> Item:
+    title = _detail_text(entry.get("title", ""), entry.get("title_detail"))
+    summary = _detail_text(entry.get("summary", ""), entry.get("summary_detail"))
+    contents = [_detail_text(c.get("value", ""), c) for c in entry.get("content", [])]
+    content = "\n\n".join(c for c in contents if c and c != summary)
+    raw_link = entry.get("link") or ""
+    date_text = str(entry.get("published") or entry.get("updated") or "")
+    key = _key(str(entry.get("id") or ""), raw_link, base_url, title, date_text, summary)
+    published = _from_struct_time(entry.get("published_parsed") or entry.get("updated_parsed"))
+    categories = tuple(single_line(str(tag.get("term") or "")) for tag in entry.get("tags", []))
+    return Item(
+        feed=feed_name,
+        key=key,
+        title=single_line(title),
+        link=safe_link(raw_link, base_url),
+        summary=summary,
+        content=content,
+        published=published,
+        categories=tuple(c for c in categories if c),
+    )
+
+
+def _detail_text(value: str, detail: Mapping[str, Any] | None) -> str:
+    """Plain text of a feedparser text construct; HTML ones lose their markup."""
+    kind = str((detail or {}).get("type", "text/html"))
+    if kind in ("text/plain", "text"):
+        # Many feeds put markup in text they label plain.
+        return html_to_text(value) if "</" in value else clean_text(value)
+    return html_to_text(value)
+
+
+def _from_struct_time(value: Any) -> datetime | None:
+    """feedparser's parsed dates are UTC struct_time; a nonsensical one gives None."""
+    if value is None:
+        return None
+    try:
+        return datetime(*value[:6]).replace(tzinfo=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _key(guid: str, link: str, base_url: str, title: str, date_text: str, summary: str) -> str:
+    """guid, else the absolute link, else a hash of title and date (and summary if both are
+    empty), so the same item keeps its key from poll to poll."""
+    key = guid.strip()
+    if not key and link.strip():
+        key = safe_link(link, base_url) or link.strip()
+    if not key:
+        basis = f"{title}\x00{date_text}"
+        if not title and not date_text:
+            basis += f"\x00{summary}"
+        key = "sha256:" + hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()
+    if len(key) > MAX_KEY_CHARS:
+        key = "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return key
+
+
+def _json_feed_items(body: bytes, feed_name: str, base_url: str) -> list[Item]:
+    try:
+        document = json.loads(body.decode("utf-8-sig", errors="replace"))
+    except (ValueError, RecursionError) as exc:
+        raise FeedParseError(f"not a JSON Feed: {exc}") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("items"), list):
+        raise FeedParseError("not a JSON Feed: no 'items' list")
+    return [
+        _from_json_item(entry, feed_name, base_url)
+        for entry in document["items"]
+        if isinstance(entry, dict)
+    ]
+
+
+def _from_json_item(entry: Mapping[str, Any], feed_name: str, base_url: str) -> Item:
+    title = clean_text(_string(entry.get("title")))
+    summary = clean_text(_string(entry.get("summary")))
+    html = _string(entry.get("content_html"))
+    content = html_to_text(html) if html else clean_text(_string(entry.get("content_text")))
+    if content == summary:
+        content = ""
+    raw_link = _string(entry.get("url")) or _string(entry.get("external_url"))
+    date_text = _string(entry.get("date_published")) or _string(entry.get("date_modified"))
+    guid = entry.get("id")
+    guid_text = str(guid) if isinstance(guid, (str, int)) and not isinstance(guid, bool) else ""
+    key = _key(guid_text, raw_link, base_url, title, date_text, summary or content)
+    tags = entry.get("tags")
+    categories = (
+        tuple(single_line(t) for t in tags if isinstance(t, str)) if isinstance(tags, list) else ()
+    )
+    return Item(
+        feed=feed_name,
+        key=key,
+        title=single_line(title),
+        link=safe_link(raw_link, base_url),
+        summary=summary,
+        content=content,
+        published=_from_rfc3339(date_text),
+        categories=tuple(c for c in categories if c),
+    )
+
+
+def _string(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _from_rfc3339(text: str) -> datetime | None:
+    """JSON Feed dates are RFC 3339; one without an offset is taken as UTC."""
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)

@@ -1,0 +1,83 @@
+"""Plain text out of feed- and page-supplied HTML, cleaned so it is safe in any alert (pure).
+
+Feed authors control every byte of a title or summary. What leaves this module has no markup,
+no control characters (no CR/LF in titles, so nothing can become an email header), and no
+bidi-override characters that could make an alert read differently from what it says.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import urljoin, urlsplit
+
+from bs4 import BeautifulSoup
+
+# Text inside these elements is never what a reader sees.
+INVISIBLE_TAGS = ("script", "style", "noscript", "template", "head", "title", "svg", "iframe")
+
+# A line break after each of these keeps "<p>one</p><p>two</p>" from reading as "onetwo".
+BLOCK_TAGS = (
+    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
+    "table", "blockquote", "pre", "section", "article", "header", "footer", "aside", "dt", "dd",
+    "figcaption", "hr",
+)  # fmt: skip
+
+# C0/C1 controls and DEL except tab and newline; the line/paragraph separators; bidi embeddings,
+# overrides and isolates (U+202A-U+202E, U+2066-U+2069).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_BLANK_LINES = re.compile(r"\n\s*\n\s*(?:\n\s*)+")
+_ANY_WHITESPACE = re.compile(r"\s+")
+_LOOKS_LIKE_MARKUP = re.compile(r"[<&]")
+
+SAFE_LINK_SCHEMES = ("http", "https")
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters, collapse runs of spaces and of blank lines; keep paragraphs."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _UNSAFE.sub("", unicodedata.normalize("NFC", text))
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def single_line(text: str) -> str:
+    """clean_text, then every whitespace run (newlines included) becomes one space: for titles."""
+    return _ANY_WHITESPACE.sub(" ", clean_text(text)).strip()
+
+
+def html_to_text(html: str) -> str:
+    """The visible text of an HTML fragment, with block elements on their own lines."""
+    if not _LOOKS_LIKE_MARKUP.search(html):
+        return clean_text(html)
+    soup = BeautifulSoup(html, "html.parser")
+    return soup_to_text(soup)
+
+
+def soup_to_text(soup: BeautifulSoup) -> str:
+    """The visible text of a parsed document or fragment (mutates `soup`)."""
+    for tag in soup.find_all(INVISIBLE_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(BLOCK_TAGS):
+        tag.insert_after("\n")
+    return clean_text(soup.get_text())
+
+
+def safe_link(link: str, base_url: str) -> str:
+    """`link` made absolute against `base_url`; "" unless the result is an http(s) URL.
+
+    Feed-supplied links end up as clickable links in alerts, so `javascript:` and `data:` (or
+    anything else that is not a web page) never pass.
+    """
+    link = _ANY_WHITESPACE.sub("", _UNSAFE.sub("", link))
+    if not link:
+        return ""
+    try:
+        absolute = urljoin(base_url, link) if base_url else link
+        parts = urlsplit(absolute)
+    except ValueError:  # e.g. an unbalanced "[" in the host part
+        return ""
+    if parts.scheme.lower() not in SAFE_LINK_SCHEMES or not parts.hostname:
+        return ""
+    return absolute
