@@ -1,0 +1,143 @@
+"""The rule language: rule files -> one compiled Rulebook that matches items. Pure apart from
+reading the files in `load_rulebook`.
+
+    rulebook = load_rulebook([Path("rules/")])   # RuleError "file:line: what is wrong"
+    rulebook.match(item)                         # -> [Match], in rule order
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from monitor.models import TEXT_FIELDS, Item, Match
+from monitor.rules.load import Example, Loaded, Rule, load
+from monitor.rules.scanner import Scanner
+from monitor.rules.text import tokenize
+from monitor.rules.tree import Evidence, FieldScan
+
+__all__ = ["Rule", "Rulebook", "Verdict", "load_rulebook"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One rule on one item, for rule authors: did it fire, on which spans, and if not, why."""
+
+    rule: Rule
+    match: Match | None
+    spans: tuple[tuple[str, int, int], ...]  # field, first char, end char (in the NFC text)
+    reasons: tuple[str, ...]
+
+
+class Rulebook:
+    """Every rule of a rulebook, compiled into a single matcher."""
+
+    def __init__(self, loaded: Loaded) -> None:
+        self.rules: tuple[Rule, ...] = loaded.rules
+        self.files: tuple[Path, ...] = loaded.files
+        self._terms = loaded.table.terms
+        self._denial_ids = loaded.denial_ids
+        self._scanner = Scanner(loaded.table)
+        self._fields = tuple(f for f in TEXT_FIELDS if any(f in r.fields for r in self.rules))
+        # Each rule is indexed under the terms of which one must occur for it to hold, so an
+        # item is only evaluated against the rules whose terms it contains.
+        self._index: dict[int, list[int]] = {}
+        for position, rule in enumerate(self.rules):
+            for term in rule.condition.required() or ():
+                self._index.setdefault(term, []).append(position)
+
+    def _scan(self, item: Item) -> dict[str, FieldScan]:
+        scans = {}
+        for name in self._fields:
+            tokens = tokenize(item.text(name))
+            scans[name] = FieldScan(name, tokens, self._scanner.scan(tokens), self._denial_ids)
+        return scans
+
+    def _candidates(self, scans: dict[str, FieldScan]) -> list[int]:
+        found: set[int] = set()
+        for scan in scans.values():
+            for term in scan.hits:
+                found.update(self._index.get(term, ()))
+        return sorted(found)
+
+    def _evaluate(self, rule: Rule, scans: dict[str, FieldScan]) -> tuple[Match | None, Evidence]:
+        evidence = Evidence()
+        if not rule.condition.holds([scans[f] for f in rule.fields], evidence):
+            return None, evidence
+        matched = tuple(self._terms[t].display for t in evidence.terms)
+        return Match(rule=rule.info, matched=matched, values=dict(evidence.values)), evidence
+
+    def match(self, item: Item) -> list[Match]:
+        """Every rule the item satisfies, in rulebook order."""
+        scans = self._scan(item)
+        matches = []
+        for position in self._candidates(scans):
+            found, _ = self._evaluate(self.rules[position], scans)
+            if found is not None:
+                matches.append(found)
+        return matches
+
+    def explain(self, item: Item) -> list[Verdict]:
+        """Rules that fired, and near misses (some required term occurred) with the reasons."""
+        scans = self._scan(item)
+        verdicts = []
+        for position in self._candidates(scans):
+            rule = self.rules[position]
+            found, evidence = self._evaluate(rule, scans)
+            reasons: tuple[str, ...] = ()
+            if found is None:
+                reasons = tuple(
+                    rule.condition.why_not([scans[f] for f in rule.fields], self._describe)
+                )
+            spans = tuple(
+                (name, scans[name].tokens.starts[start], scans[name].tokens.ends[end - 1])
+                for name, start, end in dict.fromkeys(evidence.spans)
+            )
+            verdicts.append(Verdict(rule, found, spans, reasons))
+        return verdicts
+
+    def numbers(self, item: Item) -> dict[str, list[float]]:
+        """Every quantity read in each field (shown by `news-monitor test`)."""
+        scans = self._scan(item)
+        return {name: [n.value for n in scan.numbers] for name, scan in scans.items()}
+
+    def _describe(self, ids: Sequence[int]) -> str:
+        shown = [repr(self._terms[i].display) for i in ids[:6]]
+        more = f" (+{len(ids) - 6} more)" if len(ids) > 6 else ""
+        return (" or ".join(shown) if len(shown) < 3 else ", ".join(shown)) + more
+
+    def example_failures(self) -> list[str]:
+        """ "file:line: rule X example '...' should match but does not", for `news-monitor check`."""
+        failures = []
+        for rule in self.rules:
+            for example in rule.examples:
+                if self._example_matches(rule, example) != example.should_match:
+                    wanted = "match but does not" if example.should_match else "not match but does"
+                    failures.append(
+                        f"{rule.path}:{example.line}: rule {rule.info.id} example "
+                        f"{example.text!r} should {wanted}"
+                    )
+        return failures
+
+    def _example_matches(self, rule: Rule, example: Example) -> bool:
+        text = example.fields
+        item = Item(
+            feed="example",
+            key="example",
+            link="",
+            title=text.get("title", ""),
+            summary=text.get("summary", ""),
+            content=text.get("content", ""),
+        )
+        scans = self._scan(item)
+        found, _ = self._evaluate(rule, scans)
+        return found is not None
+
+
+def load_rulebook(paths: Sequence[Path]) -> Rulebook:
+    """Read, validate and compile rule files and folders of *.yaml / *.yml (sorted).
+
+    Raises RuleError whose message is "file:line: what is wrong".
+    """
+    return Rulebook(load(list(paths)))
