@@ -54,7 +54,7 @@ class YamlList(list[Any]):
 
 
 class _LineLoader(yaml.SafeLoader):
-    def construct_yaml_map(self, node: yaml.MappingNode) -> Any:  # type: ignore[override]
+    def construct_yaml_map(self, node: yaml.MappingNode) -> Any:
         data = YamlMap()
         data.line = node.start_mark.line + 1
         data.key_lines = {}
@@ -73,7 +73,7 @@ class _LineLoader(yaml.SafeLoader):
             data[key] = self.construct_object(value_node, deep=True)
             data.key_lines[key] = key_node.start_mark.line + 1
 
-    def construct_yaml_seq(self, node: yaml.SequenceNode) -> Any:  # type: ignore[override]
+    def construct_yaml_seq(self, node: yaml.SequenceNode) -> Any:
         data = YamlList()
         data.line = node.start_mark.line + 1
         data.item_lines = [child.start_mark.line + 1 for child in node.value]

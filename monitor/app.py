@@ -1,0 +1,165 @@
+"""The working parts of a run, built from a Config: store, rulebook, fetcher, channels.
+
+`App` is shared by `news-monitor once` (one full cycle) and the daemon (scheduled cycles), so
+both poll, match, record and deliver the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import hashlib
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from monitor.config import Config, FeedSettings
+from monitor.dispatch import Channel, DispatchReport, deliver_due
+from monitor.errors import ConfigError, MonitorError
+from monitor.feeds.fetch import Fetcher, make_client
+from monitor.logs import register_secret
+from monitor.notify import build_notifier
+from monitor.notify.settings import NotifierSettings
+from monitor.poll import PollOutcome, poll_feed
+from monitor.rules import Rulebook, load_rulebook
+from monitor.store import Store
+
+log = logging.getLogger("monitor")
+
+
+class StateLockedError(MonitorError):
+    """Another news-monitor process uses the same state file."""
+
+
+def fingerprint(settings: NotifierSettings) -> str:
+    """Changes whenever a notifier's settings change (a 410-disabled notifier comes back then)."""
+    return hashlib.sha256(repr(settings).encode()).hexdigest()[:16]
+
+
+def register_secrets(config: Config) -> None:
+    """Every password, token and signing secret in the config is redacted from all logs."""
+    for settings in config.notifiers:
+        for value in settings.secret_values:
+            register_secret(value)
+
+
+def build_channels(settings: tuple[NotifierSettings, ...]) -> dict[str, Channel]:
+    return {s.name: Channel(build_notifier(s), fingerprint(s)) for s in settings}
+
+
+class StateLock:
+    """An exclusive lock beside the state file: two processes never deliver the same outbox."""
+
+    def __init__(self, state: Path) -> None:
+        self.path = state.with_name(state.name + ".lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise StateLockedError(
+                f"another news-monitor process is using {self.path.parent}; stop it first "
+                "(two processes on one state file would deliver alerts twice)"
+            ) from None
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+@dataclass
+class App:
+    """Everything one configuration needs at run time. Use as an async context manager."""
+
+    config: Config
+    rulebook: Rulebook
+    store: Store
+    fetcher: Fetcher
+    channels: dict[str, Channel]
+    lock: StateLock
+    _closing: list[Channel] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, config: Config) -> App:
+        register_secrets(config)
+        rulebook = load_rulebook(list(config.rules))
+        lock = StateLock(config.state)
+        lock.acquire()
+        try:
+            store = Store(config.state)
+        except Exception as exc:
+            lock.release()
+            raise ConfigError(f"cannot open state file: {exc}", path=str(config.state)) from None
+        return cls(
+            config=config,
+            rulebook=rulebook,
+            store=store,
+            fetcher=Fetcher(make_client()),
+            channels=build_channels(config.notifiers),
+            lock=lock,
+        )
+
+    async def __aenter__(self) -> App:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        for channel in [*self.channels.values(), *self._closing]:
+            await channel.notifier.aclose()
+        await self.fetcher.client.aclose()
+        self.store.close()
+        self.lock.release()
+
+    def replace(self, config: Config, rulebook: Rulebook) -> None:
+        """Swap in a new validated config and rulebook; notifiers whose settings changed are rebuilt."""
+        register_secrets(config)
+        channels: dict[str, Channel] = {}
+        for settings in config.notifiers:
+            old = self.channels.get(settings.name)
+            if old is not None and old.fingerprint == fingerprint(settings):
+                channels[settings.name] = old
+            else:
+                channels[settings.name] = Channel(build_notifier(settings), fingerprint(settings))
+        self._closing.extend(c for name, c in self.channels.items() if channels.get(name) is not c)
+        self.config, self.rulebook, self.channels = config, rulebook, channels
+
+    async def poll(self, feed: FeedSettings, *, respect_backoff: bool = True) -> PollOutcome:
+        return await poll_feed(
+            feed,
+            fetcher=self.fetcher,
+            store=self.store,
+            rulebook=self.rulebook,
+            routes=self.config.routes,
+            max_age=self.config.max_age,
+            respect_backoff=respect_backoff,
+        )
+
+    async def deliver(self, *, force: bool = False) -> DispatchReport:
+        return await deliver_due(self.store, self.channels, force=force)
+
+    async def cycle(self) -> tuple[list[PollOutcome], DispatchReport]:
+        """Poll every feed once (ignoring backoff: the user asked for it now), then deliver all."""
+        limit = asyncio.Semaphore(self.config.concurrency)
+
+        async def bounded(feed: FeedSettings) -> PollOutcome:
+            async with limit:
+                return await self.poll(feed, respect_backoff=False)
+
+        outcomes = await asyncio.gather(*(bounded(feed) for feed in self.config.feeds))
+        report = await self.deliver(force=True)
+        return list(outcomes), report

@@ -1,0 +1,395 @@
+"""config.yaml -> validated, typed settings. The one place configuration is read and checked.
+
+Relative paths in the file (state, rules) are resolved against the folder of config.yaml, so the
+same file works wherever the daemon is started from. `${VAR}` and `${VAR:-default}` in any string
+value are read from the environment, so secrets never need to sit in the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from monitor import yamlfile
+from monitor.durations import parse_duration
+from monitor.errors import ConfigError
+from monitor.models import Severity
+from monitor.notify.settings import NotifierSettings, parse_notifier
+from monitor.yamlfile import YamlList, YamlMap
+
+DEFAULT_CONFIG = "config.yaml"
+CONFIG_ENV = "NEWS_MONITOR_CONFIG"
+FULL_TEXT_MODES = ("off", "always", "candidates")
+DEFAULT_RULES: tuple[str, ...] = ("rules",)
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """One feed to poll."""
+
+    name: str
+    url: str
+    interval: float
+    timeout: float
+    tags: tuple[str, ...] = ()
+    full_text: str = "off"  # off | always | candidates
+    allow_private: bool = False
+
+
+@dataclass(frozen=True)
+class Route:
+    """Which alerts go to which notifiers. Empty filters match everything."""
+
+    notify: tuple[str, ...]
+    min_severity: Severity = Severity.INFO
+    rules: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+    continue_: bool = True  # false: alerts this route takes are not offered to later routes
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the daemon needs, validated."""
+
+    path: Path
+    state: Path
+    rules: tuple[Path, ...]
+    max_age: float | None
+    feeds: tuple[FeedSettings, ...]
+    notifiers: tuple[NotifierSettings, ...]
+    routes: tuple[Route, ...]
+    concurrency: int = 16
+    http_listen: str | None = None
+    log_level: str = "INFO"
+    log_format: str = "auto"
+
+    def feed(self, name: str) -> FeedSettings:
+        for feed in self.feeds:
+            if feed.name == name:
+                return feed
+        raise KeyError(name)
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+def interpolate(value: str, env: Mapping[str, str]) -> str:
+    """Replace ${VAR} and ${VAR:-default}; a missing variable without default is a KeyError."""
+
+    def substitute(found: re.Match[str]) -> str:
+        name, default = found.group(1), found.group(2)
+        if name in env and (env[name] != "" or default is None):
+            return env[name]
+        if default is not None:
+            return default
+        raise KeyError(name)
+
+    return _ENV_REF.sub(substitute, value)
+
+
+def _interpolate_tree(node: Any, env: Mapping[str, str], source: str, line: int) -> Any:
+    if isinstance(node, YamlMap):
+        for key in list(node):
+            node[key] = _interpolate_tree(node[key], env, source, node.line_of(key))
+        return node
+    if isinstance(node, YamlList):
+        for index, child in enumerate(node):
+            node[index] = _interpolate_tree(child, env, source, node.line_of(index))
+        return node
+    if isinstance(node, str):
+        try:
+            return interpolate(node, env)
+        except KeyError as missing:
+            raise ConfigError(
+                f"environment variable {missing.args[0]} is not set; set it, or write "
+                f"${{{missing.args[0]}:-default}} to give a default",
+                path=source,
+                line=line,
+            ) from None
+    return node
+
+
+class _Reader:
+    """Typed access to one YAML mapping, with errors that name file, line and key."""
+
+    def __init__(self, data: YamlMap, source: str, what: str) -> None:
+        self.data = data
+        self.source = source
+        self.what = what
+
+    def fail(self, key: str | None, message: str) -> ConfigError:
+        line = self.data.line_of(key) if key else self.data.line
+        return ConfigError(message, path=self.source, line=line)
+
+    def reject_unknown(self, allowed: set[str]) -> None:
+        for key in self.data:
+            if key not in allowed:
+                known = ", ".join(sorted(allowed))
+                raise self.fail(key, f"unknown key {key!r} in {self.what} (known keys: {known})")
+
+    def get(self, key: str, convert: Callable[[Any], _T], default: _T) -> _T:
+        if key not in self.data or self.data[key] is None:
+            return default
+        return self._convert(key, convert)
+
+    def require(self, key: str, convert: Callable[[Any], _T]) -> _T:
+        if key not in self.data or self.data[key] in (None, ""):
+            raise self.fail(None, f"{self.what} needs {key!r}")
+        return self._convert(key, convert)
+
+    def _convert(self, key: str, convert: Callable[[Any], _T]) -> _T:
+        try:
+            return convert(self.data[key])
+        except (ValueError, TypeError) as exc:
+            raise self.fail(key, f"{self.what}: {key}: {exc}") from None
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"expected text, got {value!r}")
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list):
+        return tuple(_text(v) for v in value)
+    raise ValueError(f"expected a list of text, got {value!r}")
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _positive_duration(value: Any) -> float:
+    seconds = parse_duration(value)
+    if seconds <= 0:
+        raise ValueError(f"must be more than zero, got {value!r}")
+    return seconds
+
+
+def _http_url(value: Any) -> str:
+    url = _text(value).strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"must be an http:// or https:// URL, got {url!r}")
+    return url
+
+
+def _full_text(value: Any) -> str:
+    if value is True:
+        return "always"
+    if value is False:
+        return "off"
+    if value in FULL_TEXT_MODES:
+        return str(value)
+    raise ValueError(f"must be true, false or 'candidates', got {value!r}")
+
+
+def _severity(value: Any) -> Severity:
+    return Severity.parse(value)
+
+
+def _mapping(node: Any, source: str, line: int, what: str) -> YamlMap:
+    if not isinstance(node, YamlMap):
+        raise ConfigError(
+            f"{what} must be a mapping of key: value, got {node!r}", path=source, line=line
+        )
+    return node
+
+
+def _list(node: Any, source: str, line: int, what: str) -> YamlList:
+    if node is None:
+        return YamlList.empty(line)
+    if not isinstance(node, YamlList):
+        raise ConfigError(f"{what} must be a list, got {node!r}", path=source, line=line)
+    return node
+
+
+def _section(root: YamlMap, source: str, key: str, allowed: set[str]) -> _Reader:
+    line = root.line_of(key)
+    node = root.get(key)
+    if node is None:
+        node = YamlMap.empty(line)
+    section = _Reader(_mapping(node, source, line, key), source, key)
+    section.reject_unknown(allowed)
+    return section
+
+
+def _parse_feeds(doc: _Reader, defaults: _Reader) -> tuple[FeedSettings, ...]:
+    default_interval = defaults.get("interval", _positive_duration, 300.0)
+    default_timeout = defaults.get("timeout", _positive_duration, 20.0)
+    nodes = _list(doc.data.get("feeds"), doc.source, doc.data.line_of("feeds"), "feeds")
+    feeds: list[FeedSettings] = []
+    seen: set[str] = set()
+    for index, node in enumerate(nodes):
+        line = nodes.line_of(index)
+        raw = _Reader(_mapping(node, doc.source, line, "a feed"), doc.source, "feed")
+        raw.reject_unknown(
+            {"name", "url", "interval", "timeout", "tags", "full_text", "allow_private"}
+        )
+        name = raw.require("name", _text)
+        if name in seen:
+            raise raw.fail("name", f"feed name {name!r} is used twice; feed names must be unique")
+        seen.add(name)
+        raw.what = f"feed {name!r}"
+        feeds.append(
+            FeedSettings(
+                name=name,
+                url=raw.require("url", _http_url),
+                interval=raw.get("interval", _positive_duration, default_interval),
+                timeout=raw.get("timeout", _positive_duration, default_timeout),
+                tags=raw.get("tags", _texts, ()),
+                full_text=raw.get("full_text", _full_text, "off"),
+                allow_private=raw.get("allow_private", _boolean, False),
+            )
+        )
+    return tuple(feeds)
+
+
+def _parse_notifiers(doc: _Reader) -> tuple[NotifierSettings, ...]:
+    nodes = _list(doc.data.get("notifiers"), doc.source, doc.data.line_of("notifiers"), "notifiers")
+    notifiers: list[NotifierSettings] = []
+    seen: set[str] = set()
+    for index, node in enumerate(nodes):
+        raw = _mapping(node, doc.source, nodes.line_of(index), "a notifier")
+        settings = parse_notifier(raw, doc.source)
+        if settings.name in seen:
+            raise ConfigError(
+                f"notifier name {settings.name!r} is used twice; notifier names must be unique",
+                path=doc.source,
+                line=raw.line_of("name"),
+            )
+        seen.add(settings.name)
+        notifiers.append(settings)
+    return tuple(notifiers)
+
+
+def _parse_routes(doc: _Reader, notifier_names: set[str]) -> tuple[Route, ...]:
+    nodes = _list(doc.data.get("routes"), doc.source, doc.data.line_of("routes"), "routes")
+    routes: list[Route] = []
+    for index, node in enumerate(nodes):
+        raw = _Reader(
+            _mapping(node, doc.source, nodes.line_of(index), "a route"), doc.source, "route"
+        )
+        raw.reject_unknown({"notify", "min_severity", "rules", "tags", "feeds", "continue"})
+        notify = raw.require("notify", _texts)
+        for name in notify:
+            if name not in notifier_names:
+                known = ", ".join(sorted(notifier_names)) or "none are configured"
+                raise raw.fail(
+                    "notify", f"route names notifier {name!r}, which does not exist ({known})"
+                )
+        routes.append(
+            Route(
+                notify=notify,
+                min_severity=raw.get("min_severity", _severity, Severity.INFO),
+                rules=raw.get("rules", _texts, ()),
+                tags=raw.get("tags", _texts, ()),
+                feeds=raw.get("feeds", _texts, ()),
+                continue_=raw.get("continue", _boolean, True),
+            )
+        )
+    if not routes and notifier_names:
+        # Without routes, every alert goes to every notifier: the least surprising default.
+        routes.append(Route(notify=tuple(sorted(notifier_names))))
+    return tuple(routes)
+
+
+def parse_config(text: str, path: Path, env: Mapping[str, str] | None = None) -> Config:
+    """Validate config text; `path` names the file in errors and anchors relative paths."""
+    source = str(path)
+    data = yamlfile.loads(text, source)
+    if data is None:
+        data = YamlMap.empty(1)
+    root = _mapping(data, source, 1, "config.yaml")
+    _interpolate_tree(root, os.environ if env is None else env, source, root.line)
+    doc = _Reader(root, source, "config")
+    doc.reject_unknown(
+        {
+            "state",
+            "rules",
+            "max_age",
+            "defaults",
+            "feeds",
+            "notifiers",
+            "routes",
+            "concurrency",
+            "http",
+            "log",
+        }
+    )
+    base = path.resolve().parent
+
+    defaults = _section(root, source, "defaults", {"interval", "timeout"})
+    http = _section(root, source, "http", {"listen"})
+    log = _section(root, source, "log", {"level", "format"})
+
+    notifiers = _parse_notifiers(doc)
+    config = Config(
+        path=path,
+        state=base / doc.get("state", _text, "data/news-monitor.db"),
+        rules=tuple(base / p for p in doc.get("rules", _texts, DEFAULT_RULES)),
+        max_age=doc.get("max_age", parse_duration, 86400.0) or None,
+        feeds=_parse_feeds(doc, defaults),
+        notifiers=notifiers,
+        routes=_parse_routes(doc, {n.name for n in notifiers}),
+        concurrency=doc.get("concurrency", _positive_int, 16),
+        http_listen=http.get("listen", _listen_address, None),
+        log_level=log.get("level", _log_level, "INFO"),
+        log_format=log.get("format", _log_format, "auto"),
+    )
+    return config
+
+
+def _positive_int(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    raise ValueError(f"expected a whole number above zero, got {value!r}")
+
+
+def _listen_address(value: Any) -> str:
+    text = _text(value)
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected host:port such as 127.0.0.1:8080, got {text!r}")
+    return text
+
+
+def _log_level(value: Any) -> str:
+    level = _text(value).upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError(f"expected debug, info, warning or error, got {value!r}")
+    return level
+
+
+def _log_format(value: Any) -> str:
+    if value in ("auto", "json", "text"):
+        return str(value)
+    raise ValueError(f"expected auto, json or text, got {value!r}")
+
+
+def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate config.yaml; raises ConfigError naming file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            "config file not found; pass --config PATH or set NEWS_MONITOR_CONFIG", path=str(path)
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file: {exc.strerror}", path=str(path)) from None
+    return parse_config(text, path, env)

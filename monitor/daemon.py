@@ -1,0 +1,232 @@
+"""The long-running daemon: APScheduler polls each feed on its interval, the outbox drains
+continuously, edits to config.yaml and rule files are applied live, SIGTERM stops gracefully.
+
+Signal handlers only set flags; the loop does the work. The first SIGTERM/SIGINT stops new
+polls, lets in-flight polls and deliveries finish within the grace period, and exits 0;
+a second one exits at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import signal
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from monitor import metrics
+from monitor.app import App
+from monitor.config import Config, FeedSettings, load_config
+from monitor.errors import MonitorError
+from monitor.health import Health, heartbeat_path
+from monitor.http import start_http_server
+from monitor.rules import load_rulebook
+
+log = logging.getLogger("monitor.daemon")
+
+WATCH_INTERVAL = 2.0  # seconds between liveness ticks, each of which checks files for edits
+DISPATCH_INTERVAL = 5.0  # seconds between outbox drains when nothing new was queued
+
+
+def watched_files(config: Config) -> dict[Path, tuple[int, int]]:
+    """(mtime, size) of config.yaml and of every rule file it names, including new files in rule folders."""
+    paths = [config.path]
+    for entry in config.rules:
+        if entry.is_dir():
+            paths.extend(sorted(p for p in entry.rglob("*") if p.suffix in (".yaml", ".yml")))
+        else:
+            paths.append(entry)
+    signature: dict[Path, tuple[int, int]] = {}
+    for path in paths:
+        try:
+            info = path.stat()
+        except OSError:
+            signature[path] = (-1, -1)
+        else:
+            signature[path] = (info.st_mtime_ns, info.st_size)
+    return signature
+
+
+class Daemon:
+    """Runs an App on a schedule until stopped."""
+
+    def __init__(self, app: App, *, grace: float = 25.0) -> None:
+        self.app = app
+        self.grace = grace
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.stopping = asyncio.Event()
+        self.queued = asyncio.Event()
+        self.inflight: set[asyncio.Task[object]] = set()
+        self.poll_slots = asyncio.Semaphore(app.config.concurrency)
+        self.health = Health(time.time(), heartbeat=heartbeat_path(app.config.state))
+        self.signals = 0
+        self._signature = watched_files(app.config)
+        self._reload_requested = False
+
+    # -- scheduling ------------------------------------------------------------
+
+    def _schedule_feed(self, feed: FeedSettings, first_in: float) -> None:
+        self.scheduler.add_job(
+            self._poll_job,
+            IntervalTrigger(seconds=feed.interval),
+            args=[feed.name],
+            id=f"feed:{feed.name}",
+            name=f"poll {feed.name}",
+            next_run_time=datetime.now().astimezone() + timedelta(seconds=first_in),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, int(feed.interval)),
+            replace_existing=True,
+        )
+
+    def _schedule_all(self, feeds: tuple[FeedSettings, ...]) -> None:
+        for feed in feeds:
+            # A short random stagger keeps many feeds from all connecting in the same instant.
+            self._schedule_feed(feed, random.uniform(0, min(2.0, feed.interval)))
+
+    def _reschedule(self, old: Config, new: Config) -> None:
+        before = {f.name: f for f in old.feeds}
+        after = {f.name: f for f in new.feeds}
+        for name in before.keys() - after.keys():
+            self.scheduler.remove_job(f"feed:{name}")
+            log.info("feed %s removed", name, extra={"feed": name})
+        for name, feed in after.items():
+            if name not in before:
+                self._schedule_feed(feed, 0.0)
+                log.info("feed %s added", name, extra={"feed": name})
+            elif before[name] != feed:
+                self._schedule_feed(feed, 0.0)
+                log.info("feed %s changed", name, extra={"feed": name})
+
+    async def _poll_job(self, name: str) -> None:
+        if self.stopping.is_set():
+            return
+        try:
+            feed = self.app.config.feed(name)
+        except KeyError:
+            return  # removed by a reload while this run was already queued
+        task = asyncio.current_task()
+        assert task is not None
+        self.inflight.add(task)
+        try:
+            async with self.poll_slots:
+                outcome = await self.app.poll(feed)
+            if outcome.alerts:
+                self.queued.set()
+        except Exception:
+            log.exception("poll of %s crashed; it will be tried again", name, extra={"feed": name})
+        finally:
+            self.inflight.discard(task)
+
+    def _tick(self) -> None:
+        self.health.tick(time.time())
+        if self._reload_requested:
+            self._reload_requested = False
+            self.reload()
+            return
+        signature = watched_files(self.app.config)
+        if signature != self._signature:
+            self._signature = signature
+            self.reload()
+
+    # -- reload ------------------------------------------------------------------
+
+    def reload(self) -> bool:
+        """Validate the edited config and rules, then swap them in; on any error keep the old set."""
+        old = self.app.config
+        try:
+            config = load_config(old.path)
+            rulebook = load_rulebook(list(config.rules))
+        except MonitorError as exc:
+            log.error("reload rejected, still running the last good config and rules: %s", exc)
+            metrics.LAST_RELOAD_SUCCESS.set(0)
+            return False
+        if config.state != old.state:
+            log.warning("state: changed in config; restart news-monitor to use the new state file")
+        self.app.replace(config, rulebook)
+        self._reschedule(old, config)
+        self._signature = watched_files(config)
+        metrics.LAST_RELOAD_SUCCESS.set(1)
+        metrics.RULES_LOADED.set(len(rulebook.rules))
+        log.info(
+            "reloaded: %d feeds, %d rules, %d notifiers",
+            len(config.feeds),
+            len(rulebook.rules),
+            len(config.notifiers),
+        )
+        return True
+
+    # -- delivery ----------------------------------------------------------------
+
+    async def _dispatch_loop(self) -> None:
+        while not self.stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.queued.wait(), timeout=DISPATCH_INTERVAL)
+            self.queued.clear()
+            try:
+                await self.app.deliver()
+            except Exception:
+                log.exception("delivery round crashed; pending alerts stay in the outbox")
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def _on_signal(self, signum: int) -> None:
+        self.signals += 1
+        if self.signals > 1:
+            log.warning("second signal: exiting now; undelivered alerts stay in the outbox")
+            os._exit(1)
+        log.info("received %s: finishing in-flight work", signal.Signals(signum).name)
+        self.stopping.set()
+        self.queued.set()
+
+    def _on_hangup(self) -> None:
+        self._reload_requested = True
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self._on_signal, signum)
+        loop.add_signal_handler(signal.SIGHUP, self._on_hangup)
+        self._schedule_all(self.app.config.feeds)
+        self.scheduler.add_job(
+            self._tick, IntervalTrigger(seconds=WATCH_INTERVAL), id="tick", max_instances=1
+        )
+        self.scheduler.start()
+        self.health.tick(time.time())
+        metrics.RULES_LOADED.set(len(self.app.rulebook.rules))
+        metrics.LAST_RELOAD_SUCCESS.set(1)
+        dispatcher = asyncio.create_task(self._dispatch_loop())
+        http = None
+        if self.app.config.http_listen:
+            http = await start_http_server(self.app.config.http_listen, self.health)
+            log.info("serving /healthz, /readyz and /metrics on %s", self.app.config.http_listen)
+        self.health.ready = True
+        log.info(
+            "news-monitor running: %d feeds, %d rules, %d notifiers",
+            len(self.app.config.feeds),
+            len(self.app.rulebook.rules),
+            len(self.app.config.notifiers),
+        )
+        await self.stopping.wait()
+        self.scheduler.pause()  # no new polls; running ones finish below
+        pending = [*self.inflight, dispatcher]
+        _, late = await asyncio.wait(pending, timeout=self.grace)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("%d tasks still running after the grace period were cancelled", len(late))
+        self.scheduler.shutdown(wait=False)
+        if http is not None:
+            http.close()
+            await http.wait_closed()
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(signum)
+        log.info("news-monitor stopped")
+        return 0

@@ -1,0 +1,189 @@
+"""One poll of one feed: fetch -> parse -> keep unseen -> match -> record, in one transaction.
+
+Failures are recorded on the feed (with backoff) and logged; they never raise into the loop,
+so one broken feed cannot stop the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from monitor import metrics
+from monitor.backoff import feed_retry_delay
+from monitor.config import FeedSettings, Route
+from monitor.errors import FeedParseError, FetchError
+from monitor.feeds.fetch import Fetcher
+from monitor.feeds.parse import parse_feed
+from monitor.models import Alert, Item
+from monitor.routing import notifiers_for
+from monitor.rules import Rulebook
+from monitor.store import FeedState, QueuedAlert, Store
+
+log = logging.getLogger("monitor.poll")
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    """What one poll did, for logs, metrics and the CLI summary."""
+
+    feed: str
+    status: str  # new | not_modified | unchanged | error | backing_off
+    items: int = 0
+    new_items: int = 0
+    alerts: tuple[Alert, ...] = field(default=())
+    error: str | None = None
+
+
+def is_stale(item: Item, now: float, max_age: float | None) -> bool:
+    """Items published longer than `max_age` ago are recorded but never alert (e.g. on first start)."""
+    if max_age is None or item.published is None:
+        return False
+    return item.published.timestamp() < now - max_age
+
+
+def alerts_for(
+    items: Sequence[Item],
+    rulebook: Rulebook,
+    routes: Sequence[Route],
+    feed: FeedSettings,
+    now: float,
+    max_age: float | None,
+) -> list[QueuedAlert]:
+    """Match new items against the rulebook and route each alert. Pure."""
+    detected_at = datetime.fromtimestamp(now, UTC)
+    queued: list[QueuedAlert] = []
+    for item in items:
+        if is_stale(item, now, max_age):
+            continue
+        for match in rulebook.match(item):
+            alert = Alert.from_match(match, item, detected_at, feed_tags=feed.tags)
+            queued.append(QueuedAlert(alert=alert, notifiers=notifiers_for(alert, routes)))
+    return queued
+
+
+async def poll_feed(
+    feed: FeedSettings,
+    *,
+    fetcher: Fetcher,
+    store: Store,
+    rulebook: Rulebook,
+    routes: Sequence[Route],
+    max_age: float | None,
+    respect_backoff: bool = True,
+) -> PollOutcome:
+    """Poll `feed` once and record the result. Never raises for feed problems."""
+    started = time.monotonic()
+    outcome = await _poll(
+        feed,
+        fetcher=fetcher,
+        store=store,
+        rulebook=rulebook,
+        routes=routes,
+        max_age=max_age,
+        respect_backoff=respect_backoff,
+    )
+    if outcome.status != "backing_off":
+        metrics.POLL_DURATION.labels(feed.name).observe(time.monotonic() - started)
+        metrics.POLLS.labels(feed.name, _OUTCOME_LABELS[outcome.status]).inc()
+        metrics.ITEMS_SEEN.labels(feed.name).inc(outcome.new_items)
+        for alert in outcome.alerts:
+            metrics.MATCHES.labels(alert.rule.id, alert.rule.severity.label).inc()
+    return outcome
+
+
+_OUTCOME_LABELS = {
+    "new": "ok",
+    "not_modified": "not_modified",
+    "unchanged": "unchanged",
+    "error": "error",
+}
+
+
+async def _poll(
+    feed: FeedSettings,
+    *,
+    fetcher: Fetcher,
+    store: Store,
+    rulebook: Rulebook,
+    routes: Sequence[Route],
+    max_age: float | None,
+    respect_backoff: bool,
+) -> PollOutcome:
+    state = store.feed_state(feed.name, feed.url)
+    started = time.time()
+    if respect_backoff and state.retry_at is not None and state.retry_at > started:
+        return PollOutcome(feed.name, "backing_off", error=state.last_error)
+    try:
+        result = await fetcher.fetch(
+            feed.url, etag=state.etag, last_modified=state.last_modified, timeout=feed.timeout
+        )
+    except FetchError as exc:
+        return _failed(store, feed, state, str(exc), exc.retry_after)
+
+    metrics.FEED_CONSECUTIVE_FAILURES.labels(feed.name).set(0)
+    if result.status == 304:
+        store.record_unchanged(state, time.time())
+        return PollOutcome(feed.name, "not_modified")
+
+    body_hash = hashlib.sha256(result.body).hexdigest()
+    validators = FeedState(
+        **{
+            **state.__dict__,
+            "etag": result.etag,
+            "last_modified": result.last_modified,
+            "body_hash": body_hash,
+        }
+    )
+    if body_hash == state.body_hash:
+        # Servers without validators resend the same bytes: skip parsing and matching them.
+        store.record_unchanged(validators, time.time())
+        return PollOutcome(feed.name, "unchanged")
+
+    try:
+        items = parse_feed(
+            result.body, feed_name=feed.name, base_url=result.url, content_type=result.content_type
+        )
+    except FeedParseError as exc:
+        return _failed(store, feed, state, f"not a readable feed: {exc}", None)
+
+    new_items = store.unseen(feed.name, items)
+    now = time.time()
+    queued = alerts_for(new_items, rulebook, routes, feed, now, max_age)
+    store.record_poll(validators, new_items, queued, now)
+    for entry in queued:
+        log.info(
+            "rule %s matched %r",
+            entry.alert.rule.id,
+            entry.alert.item.title,
+            extra={"feed": feed.name, "rule": entry.alert.rule.id, "alert_id": entry.alert.id},
+        )
+    return PollOutcome(
+        feed.name,
+        "new",
+        items=len(items),
+        new_items=len(new_items),
+        alerts=tuple(entry.alert for entry in queued),
+    )
+
+
+def _failed(
+    store: Store, feed: FeedSettings, state: FeedState, error: str, retry_after: float | None
+) -> PollOutcome:
+    now = time.time()
+    delay = feed_retry_delay(state.consecutive_failures + 1, feed.interval, retry_after)
+    failed = store.record_failure(state, error, now + delay, now)
+    metrics.FEED_CONSECUTIVE_FAILURES.labels(feed.name).set(failed.consecutive_failures)
+    log.warning(
+        "feed %s failed (%d in a row), next try in %.0fs: %s",
+        feed.name,
+        failed.consecutive_failures,
+        delay,
+        error,
+        extra={"feed": feed.name},
+    )
+    return PollOutcome(feed.name, "error", error=error)

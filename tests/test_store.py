@@ -1,0 +1,86 @@
+"""SQLite state: what is recorded survives a restart, and the outbox tracks every delivery."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from monitor.models import Alert, Item, Match, RuleInfo, Severity
+from monitor.store import QueuedAlert, Store
+
+RULE = RuleInfo("bombers", "US bombers near Venezuela", Severity.HIGH, ("air",))
+
+
+def item(key: str) -> Item:
+    return Item(
+        feed="wire",
+        key=key,
+        title=f"Story {key}",
+        link=f"https://news.example.org/{key}",
+        summary="summary",
+        published=datetime(2026, 11, 20, 12, 0, tzinfo=UTC),
+    )
+
+
+def queued(key: str, notifiers: tuple[str, ...] = ("ops", "desk")) -> QueuedAlert:
+    alert = Alert.from_match(
+        Match(RULE, ("bomber",), {"killed": 6.0}), item(key), datetime(2026, 11, 20, tzinfo=UTC)
+    )
+    return QueuedAlert(alert, notifiers)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "deep" / "folder" / "state.db")
+
+
+def test_the_state_folder_is_created(tmp_path: Path, store: Store) -> None:
+    """The SQLite file and its folder appear on first use."""
+    assert (tmp_path / "deep" / "folder" / "state.db").exists()
+
+
+def test_recorded_items_are_seen_after_a_restart(tmp_path: Path, store: Store) -> None:
+    """Items recorded in one process are not new to the next one."""
+    state = store.feed_state("wire", "https://wire.example.org/rss")
+    store.record_poll(state, [item("a"), item("b")], [], now=1000.0)
+    store.close()
+    reopened = Store(tmp_path / "deep" / "folder" / "state.db")
+    assert [i.key for i in reopened.unseen("wire", [item("a"), item("c"), item("b")])] == ["c"]
+    assert reopened.feed_state("wire", "https://wire.example.org/rss").items_seen == 2
+
+
+def test_each_alert_is_queued_once_per_notifier(store: Store) -> None:
+    """Recording the same alert twice does not queue it twice."""
+    state = store.feed_state("wire", "https://wire.example.org/rss")
+    store.record_poll(state, [item("a")], [queued("a")], now=1000.0)
+    store.record_poll(state, [item("a")], [queued("a")], now=1001.0)
+    due = store.due_deliveries(now=2000.0)
+    assert sorted(d.notifier for d in due) == ["desk", "ops"]
+    assert due[0].alert.values == {"killed": 6.0}
+    assert due[0].alert.rule == RULE
+
+
+def test_a_retry_waits_and_a_failure_becomes_a_dead_letter(store: Store) -> None:
+    """mark_retry postpones; mark_failed keeps the delivery visible and replayable."""
+    state = store.feed_state("wire", "https://wire.example.org/rss")
+    store.record_poll(state, [item("a")], [queued("a", ("ops",))], now=1000.0)
+    alert_id = store.due_deliveries(now=1000.0)[0].alert.id
+    store.mark_retry(alert_id, "ops", "503", next_attempt_at=1300.0, now=1000.0)
+    assert store.due_deliveries(now=1200.0) == []
+    assert len(store.due_deliveries(now=1300.0)) == 1
+    store.mark_failed(alert_id, "ops", "400 bad request", now=1300.0)
+    [dead] = store.deliveries("failed")
+    assert dead.attempts == 2 and dead.last_error == "400 bad request"
+    assert store.outbox_summary()[:2] == (0, 1)
+    assert store.requeue(None, now=1400.0) == 1
+    assert len(store.due_deliveries(now=1400.0)) == 1
+
+
+def test_a_feed_whose_url_changed_forgets_its_validators(store: Store) -> None:
+    """An ETag from the old URL is never sent to the new one."""
+    state = store.feed_state("wire", "https://old.example.org/rss")
+    store.record_poll(type(state)(**{**state.__dict__, "etag": '"abc"'}), [], [], now=1000.0)
+    assert store.feed_state("wire", "https://old.example.org/rss").etag == '"abc"'
+    assert store.feed_state("wire", "https://new.example.org/rss").etag is None
