@@ -6,6 +6,7 @@ so one broken feed cannot stop the others.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -145,15 +146,21 @@ async def _poll(
         return PollOutcome(feed.name, "unchanged")
 
     try:
-        items = parse_feed(
-            result.body, feed_name=feed.name, base_url=result.url, content_type=result.content_type
+        # Parsing and matching are CPU-bound: a worker thread keeps one big feed from
+        # stalling the event loop, and with it every other feed's fetch deadline.
+        items = await asyncio.to_thread(
+            parse_feed,
+            result.body,
+            feed_name=feed.name,
+            base_url=result.url,
+            content_type=result.content_type,
         )
     except FeedParseError as exc:
         return _failed(store, feed, state, f"not a readable feed: {exc}", None)
 
     new_items = store.unseen(feed.name, items)
     now = time.time()
-    queued = alerts_for(new_items, rulebook, routes, feed, now, max_age)
+    queued = await asyncio.to_thread(alerts_for, new_items, rulebook, routes, feed, now, max_age)
     store.record_poll(validators, new_items, queued, now)
     for entry in queued:
         log.info(
