@@ -11,7 +11,7 @@ import re
 import unicodedata
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 
 # Text inside these elements is never what a reader sees.
 INVISIBLE_TAGS = ("script", "style", "noscript", "template", "head", "title", "svg", "iframe")
@@ -55,8 +55,8 @@ def html_to_text(html: str) -> str:
     return soup_to_text(soup)
 
 
-def soup_to_text(soup: BeautifulSoup) -> str:
-    """The visible text of a parsed document or fragment (mutates `soup`)."""
+def soup_to_text(soup: Tag) -> str:
+    """The visible text of a parsed document or element (mutates it)."""
     for tag in soup.find_all(INVISIBLE_TAGS):
         tag.decompose()
     for tag in soup.find_all(BLOCK_TAGS):
