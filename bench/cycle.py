@@ -1,0 +1,140 @@
+"""Benchmark 2: a full poll cycle at scale through the daemon's own `App.cycle`.
+
+One measurement process per scale: it writes a config.yaml for N feeds of the bench server
+(a webhook notifier to the server's receiver, a generated rulebook), opens the real App, then
+either runs a measured cold cycle (empty state) or primes the state from what the server says
+a client would remember (validators, body hashes, item keys: a cold cycle over 10,000 feeds would
+take minutes and is not what issue 7 asks for). Then each steady-state run advances the server
+one cycle (10% of feeds get 1-3 new items) and times `App.cycle()`: wall, CPU, outcomes.
+
+Run one measurement: `python -m bench.cycle --port P --feeds 1000 --runs 3 --start cold`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench.corpus import write_rulebook
+from bench.proc import cpu_seconds, emit, median
+
+
+def write_config(
+    workdir: Path, port: int, feeds: int, rules: int, concurrency: int, interval: str = "5m"
+) -> Path:
+    """A config.yaml for `feeds` feeds of the bench server on `port`, alerts to its /hook."""
+    write_rulebook(workdir / "rules", rules)
+    lines = [
+        f"state: {workdir / 'state' / 'news-monitor.db'}",
+        "rules: [rules/]",
+        "max_age: 24h",
+        f"defaults: {{interval: {interval}, timeout: 20s}}",
+        f"concurrency: {concurrency}",
+        "feeds:",
+        *(f'  - {{name: feed-{n}, url: "http://127.0.0.1:{port}/feed/{n}"}}' for n in range(feeds)),
+        "notifiers:",
+        f'  - {{name: hook, type: webhook, url: "http://127.0.0.1:{port}/hook"}}',
+        "routes:",
+        "  - {notify: [hook]}",
+    ]
+    path = workdir / "config.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def admin(port: int, path: str, *, post: bool = False) -> Any:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        method="POST" if post else "GET",
+        data=b"" if post else None,
+    )
+    with urllib.request.urlopen(request, timeout=300) as response:
+        return json.loads(response.read())
+
+
+def prime(app: Any, port: int) -> None:
+    """Record what a client that has just polled every feed would remember."""
+    from monitor.models import Item
+    from monitor.store import FeedState
+
+    now = time.time()
+    for entry in admin(port, "/admin/state"):
+        feed = app.config.feeds[entry["feed"]]
+        state = FeedState(
+            name=feed.name,
+            url=feed.url,
+            etag=entry["etag"],
+            last_modified=entry["last_modified"],
+            body_hash=entry["body_sha256"],
+        )
+        items = [Item(feed=feed.name, key=guid, title=guid, link=guid) for guid in entry["guids"]]
+        app.store.record_poll(state, items, [], now)
+
+
+async def timed_cycle(app: Any) -> dict[str, Any]:
+    cpu = cpu_seconds()
+    started = time.perf_counter()
+    outcomes, report = await app.cycle()
+    wall = time.perf_counter() - started
+    statuses = collections.Counter(outcome.status for outcome in outcomes)
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu_seconds() - cpu,
+        "feeds_per_s": len(outcomes) / wall,
+        "statuses": dict(statuses),
+        "new_items": sum(outcome.new_items for outcome in outcomes),
+        "alerts": sum(len(outcome.alerts) for outcome in outcomes),
+        "report": repr(report),
+    }
+
+
+async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    from monitor.app import App
+    from monitor.config import load_config
+
+    config = load_config(write_config(workdir, args.port, args.feeds, args.rules, args.concurrency))
+    result: dict[str, Any] = {
+        "feeds": args.feeds,
+        "rules": args.rules,
+        "concurrency": args.concurrency,
+    }
+    async with App.open(config) as app:
+        if args.start == "cold":
+            result["cold"] = await timed_cycle(app)
+        else:
+            started = time.perf_counter()
+            prime(app, args.port)
+            result["prime_s"] = time.perf_counter() - started
+        runs = []
+        for _ in range(args.runs):
+            admin(args.port, "/admin/advance", post=True)
+            runs.append(await timed_cycle(app))
+    result["steady"] = runs
+    for key in ("wall_s", "cpu_s", "feeds_per_s"):
+        result[f"steady_{key}"] = median([run[key] for run in runs])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="one poll-cycle measurement")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--feeds", type=int, required=True)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--rules", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--start", choices=("cold", "primed"), default="cold")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-cycle-") as tmp:
+        result = asyncio.run(measure(args, Path(tmp)))
+    emit(result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""Benchmark 1: pipeline throughput (parse + text extraction + match + record), ours vs naive.
+
+Ours is the daemon's own code path without the network: `parse_feed` -> `Store.unseen` ->
+`poll.alerts_for` (the compiled rulebook) -> `Store.record_poll`, into a fresh SQLite file per
+run so every item is new. The naive baseline is `bench.naive`. Each (implementation, rule count)
+runs in its own process (see `bench.proc`) so its peak RSS is its own.
+
+Run one measurement: `python -m bench.pipeline --impl ours --rules 1000 --feeds 100`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.corpus import FeedModel, default_epoch, story_pool, write_rulebook
+from bench.proc import cpu_seconds, emit, median
+
+
+def corpus_bodies(feeds: int, seed: int = 1) -> list[tuple[str, bytes, str]]:
+    """(feed name, body, content type) for `feeds` feeds of the generated corpus, all formats."""
+    pool = story_pool(seed, 2000)
+    epoch = default_epoch()
+    bodies = []
+    for n in range(feeds):
+        model = FeedModel(n, pool, epoch)
+        body, content_type = model.render(model.window)
+        bodies.append((f"feed-{n}", body, content_type))
+    return bodies
+
+
+def run_ours(
+    rules_dir: Path, bodies: list[tuple[str, bytes, str]], runs: int, workdir: Path
+) -> dict[str, Any]:
+    from monitor.config import FeedSettings, Route
+    from monitor.feeds.parse import parse_feed
+    from monitor.poll import alerts_for
+    from monitor.rules import load_rulebook
+    from monitor.store import Store
+
+    started = time.perf_counter()
+    rulebook = load_rulebook([rules_dir])
+    load_seconds = time.perf_counter() - started
+    routes = (Route(notify=("hook",)),)
+    rates, alerts = [], 0
+    for run in range(runs):
+        store = Store(workdir / f"ours-{run}.db")
+        items = alerts = 0
+        started = time.perf_counter()
+        for name, body, content_type in bodies:
+            url = f"http://127.0.0.1/{name}"
+            feed = FeedSettings(name=name, url=url, interval=300.0, timeout=20.0)
+            parsed = parse_feed(body, feed_name=name, base_url=url, content_type=content_type)
+            state = store.feed_state(name, url)
+            new = store.unseen(name, parsed)
+            now = time.time()
+            queued = alerts_for(new, rulebook, routes, feed, now, None)
+            store.record_poll(state, new, queued, now)
+            items += len(parsed)
+            alerts += len(queued)
+        rates.append(items / (time.perf_counter() - started))
+        store.close()
+    return {
+        "items_per_s": median(rates),
+        "runs": rates,
+        "items": items,
+        "alerts": alerts,
+        "load_s": load_seconds,
+    }
+
+
+def run_naive(
+    rules_dir: Path,
+    bodies: list[tuple[str, bytes, str]],
+    runs: int,
+    workdir: Path,
+    max_seconds: float,
+) -> dict[str, Any]:
+    from bench.naive import NaivePipeline, load_rules
+
+    started = time.perf_counter()
+    rules = [r for path in sorted(rules_dir.glob("*.yaml")) for r in load_rules(path.read_text())]
+    load_seconds = time.perf_counter() - started
+    rates, items, alerts = [], 0, 0
+    for run in range(runs):
+        pipeline = NaivePipeline(rules, str(workdir / f"naive-{run}.db"))
+        items = alerts = 0
+        started = time.perf_counter()
+        for name, body, content_type in bodies:
+            found, matched = pipeline.process(name, body, content_type)
+            items += found
+            alerts += matched
+            if time.perf_counter() - started > max_seconds:
+                break  # slow at large rulebooks: a bounded sample gives the rate
+        rates.append(items / (time.perf_counter() - started))
+        pipeline.close()
+    return {
+        "items_per_s": median(rates),
+        "runs": rates,
+        "items": items,
+        "alerts": alerts,
+        "load_s": load_seconds,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="one pipeline throughput measurement")
+    parser.add_argument("--impl", choices=("ours", "naive"), required=True)
+    parser.add_argument("--rules", type=int, required=True)
+    parser.add_argument("--feeds", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--max-seconds", type=float, default=20.0, help="naive: time bound per run")
+    args = parser.parse_args()
+    bodies = corpus_bodies(args.feeds)
+    with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
+        workdir = Path(tmp)
+        rules_dir = workdir / "rules"
+        write_rulebook(rules_dir, args.rules)
+        cpu = cpu_seconds()
+        if args.impl == "ours":
+            result = run_ours(rules_dir, bodies, args.runs, workdir)
+        else:
+            result = run_naive(rules_dir, bodies, args.runs, workdir, args.max_seconds)
+        result["cpu_s"] = cpu_seconds() - cpu
+    result.update(impl=args.impl, rules=args.rules)
+    emit(result)
+
+
+if __name__ == "__main__":
+    main()
