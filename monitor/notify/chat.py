@@ -1,0 +1,70 @@
+"""The `apprise` channel: chat and push services (Slack, Discord, Teams, Telegram, ntfy, Matrix...)
+through the Apprise library, run in a worker thread because Apprise blocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import apprise
+
+from monitor.errors import DeliveryError
+from monitor.models import Alert, Severity
+from monitor.notify.render import Template, chat_body, chat_title
+from monitor.notify.settings import AppriseSettings
+
+_NOTIFY_TYPES = {
+    Severity.INFO: apprise.NotifyType.INFO,
+    Severity.LOW: apprise.NotifyType.INFO,
+    Severity.MEDIUM: apprise.NotifyType.WARNING,
+    Severity.HIGH: apprise.NotifyType.WARNING,
+    Severity.CRITICAL: apprise.NotifyType.FAILURE,
+}
+
+
+class AppriseNotifier:
+    """Sends each alert to every configured URL. A retry after a partial failure goes only to
+    the URLs that failed, so one service being down does not duplicate the alert on the others
+    (while this process runs; after a restart the retry goes to all of them)."""
+
+    def __init__(self, settings: AppriseSettings) -> None:
+        self.name = settings.name
+        self.settings = settings
+        self._template = Template(settings.template, html=False, what=f"apprise {self.name!r}")
+        self._services: list[apprise.Apprise] = []
+        for url in settings.urls:
+            service = apprise.Apprise()
+            service.add(url)
+            self._services.append(service)
+        self._done: dict[str, set[int]] = {}  # alert id -> indexes of URLs that already have it
+
+    def _notify(self, index: int, title: str, body: str, kind: apprise.NotifyType) -> bool:
+        return bool(self._services[index].notify(body=body, title=title, notify_type=kind))
+
+    async def send(self, alert: Alert) -> None:
+        title = chat_title(alert)
+        body = self._template.render(alert, chat_body)
+        kind = _NOTIFY_TYPES[alert.rule.severity]
+        done = self._done.setdefault(alert.id, set())
+        failed = 0
+        for index in range(len(self._services)):
+            if index in done:
+                continue
+            try:
+                async with asyncio.timeout(self.settings.timeout):
+                    ok = await asyncio.to_thread(self._notify, index, title, body, kind)
+            except TimeoutError:
+                ok = False
+            if ok:
+                done.add(index)
+            else:
+                failed += 1
+        if failed:
+            raise DeliveryError(
+                f"{failed} of {len(self._services)} Apprise services did not accept the alert "
+                "(Apprise logs the reason on the 'apprise' logger)"
+            )
+        del self._done[alert.id]
+
+    async def aclose(self) -> None:
+        return None

@@ -1,0 +1,117 @@
+"""The `email` channel: a text + HTML message over SMTP, with STARTTLS or implicit TLS.
+
+TLS is never downgraded: with `security: starttls` a server that does not offer STARTTLS gets
+nothing, not a plaintext message. Certificates are verified against the system store or `ca_file`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import ssl
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+
+from monitor.errors import DeliveryError
+from monitor.models import Alert
+from monitor.notify.render import (
+    Template,
+    clean_header,
+    clean_text,
+    email_html,
+    email_subject,
+    email_text,
+)
+from monitor.notify.settings import EmailSettings
+
+
+def smtp_error(exc: Exception) -> DeliveryError:
+    """The delivery decision for an SMTP failure: 5xx replies are permanent, the rest retryable."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        refused = ", ".join(f"{rcpt} ({code})" for rcpt, (code, _) in exc.recipients.items())
+        return DeliveryError(
+            f"SMTP server refused every recipient: {refused}",
+            permanent=all(500 <= code < 600 for code in codes),
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        reply = (
+            exc.smtp_error.decode(errors="replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
+        return DeliveryError(
+            f"SMTP server answered {exc.smtp_code} {reply}",
+            permanent=500 <= exc.smtp_code < 600,
+        )
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return DeliveryError(f"SMTP server certificate not trusted: {exc.verify_message}")
+    return DeliveryError(f"SMTP delivery failed: {type(exc).__name__}: {exc}")
+
+
+class EmailNotifier:
+    """Sends one message per alert; the Message-ID is derived from the alert id, so a retry after
+    an uncertain failure carries the same Message-ID and mail clients can fold the duplicate."""
+
+    def __init__(self, settings: EmailSettings) -> None:
+        self.name = settings.name
+        self.settings = settings
+        what = f"email {self.name!r}"
+        self._subject = Template(settings.subject_template, html=False, what=f"{what} subject")
+        self._text = Template(settings.text_template, html=False, what=f"{what} text")
+        self._html = Template(settings.html_template, html=True, what=f"{what} html")
+
+    def message(self, alert: Alert, now: datetime) -> EmailMessage:
+        """The complete message for `alert` (pure apart from rendering user templates)."""
+        settings = self.settings
+        message = EmailMessage(policy=SMTP)
+        message["Subject"] = clean_header(self._subject.render(alert, email_subject))
+        message["From"] = settings.sender
+        message["To"] = ", ".join(settings.to)
+        message["Date"] = format_datetime(now)
+        domain = settings.sender.rpartition("@")[2]
+        message["Message-ID"] = f"<{alert.id}@{domain}>"
+        message["X-News-Monitor-Alert"] = alert.id
+        message.set_content(clean_text(self._text.render(alert, email_text)))
+        message.add_alternative(clean_text(self._html.render(alert, email_html)), subtype="html")
+        return message
+
+    def _deliver(self, message: EmailMessage) -> None:
+        settings = self.settings
+        context = ssl.create_default_context(
+            cafile=str(settings.ca_file) if settings.ca_file else None
+        )
+        client: smtplib.SMTP
+        if settings.security == "tls":
+            client = smtplib.SMTP_SSL(
+                settings.host, settings.port, timeout=settings.timeout, context=context
+            )
+        else:
+            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+        with client:
+            client.ehlo()
+            if settings.security == "starttls":
+                if not client.has_extn("starttls"):
+                    raise DeliveryError(
+                        f"SMTP server {settings.host}:{settings.port} does not offer STARTTLS; "
+                        "refusing to send in clear text (set security: tls or fix the server)"
+                    )
+                client.starttls(context=context)
+                client.ehlo()
+            if settings.username is not None and settings.password is not None:
+                client.login(settings.username, settings.password)
+            client.send_message(message, settings.sender, list(settings.to))
+
+    async def send(self, alert: Alert) -> None:
+        message = self.message(alert, datetime.now(UTC))
+        try:
+            await asyncio.to_thread(self._deliver, message)
+        except DeliveryError:
+            raise
+        except (smtplib.SMTPException, OSError) as exc:
+            raise smtp_error(exc) from None
+
+    async def aclose(self) -> None:
+        return None

@@ -1,0 +1,351 @@
+"""Notifier settings: one frozen dataclass per channel type, and `parse_notifier` for config.yaml.
+
+Values arrive with ${VAR} interpolation already applied. Errors name the file, the line of the
+offending key, and quote the bad value, except secrets, which are never quoted.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import apprise
+
+from monitor.durations import parse_duration
+from monitor.errors import ConfigError
+from monitor.notify.render import TemplateSource, clean_line, load_template
+from monitor.yamlfile import YamlMap
+
+SECURITY_MODES = ("starttls", "tls", "none")
+DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+WEBHOOK_TIMEOUT = 20.0
+MAX_TIMEOUT = 120.0
+# Set by the webhook notifier itself; a config header must not forge them.
+RESERVED_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "host")
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """POST the alert as JSON, signed per Standard Webhooks when `secrets` is not empty."""
+
+    name: str
+    url: str
+    secrets: tuple[str, ...] = ()  # several during rotation; each "whsec_<base64>" or raw text
+    timeout: float = WEBHOOK_TIMEOUT
+    headers: tuple[tuple[str, str], ...] = ()
+    template: TemplateSource | None = None
+
+    @property
+    def secret_values(self) -> tuple[str, ...]:
+        """Values that must never appear in a log."""
+        password = urlsplit(self.url).password
+        return (*self.secrets, *([password] if password else []))
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """Send a text + HTML message over SMTP; `security` is never silently downgraded."""
+
+    name: str
+    host: str
+    sender: str
+    to: tuple[str, ...]
+    security: str = "starttls"
+    port: int = 587
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 30.0
+    ca_file: Path | None = None  # trust this CA (PEM) instead of the system store
+    subject_template: TemplateSource | None = None
+    text_template: TemplateSource | None = None
+    html_template: TemplateSource | None = None
+
+    @property
+    def secret_values(self) -> tuple[str, ...]:
+        return (self.password,) if self.password else ()
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """Write each alert as one line to the `monitor.alerts` logger."""
+
+    name: str
+
+    @property
+    def secret_values(self) -> tuple[str, ...]:
+        return ()
+
+
+@dataclass(frozen=True)
+class AppriseSettings:
+    """Send through Apprise (Slack, Discord, Teams, Telegram, ntfy, Matrix, ...)."""
+
+    name: str
+    urls: tuple[str, ...]
+    timeout: float = 30.0
+    template: TemplateSource | None = None
+
+    @property
+    def secret_values(self) -> tuple[str, ...]:
+        # Apprise URLs carry their tokens inline, so the whole URL is the secret.
+        return self.urls
+
+
+NotifierSettings = WebhookSettings | EmailSettings | LogSettings | AppriseSettings
+
+_KEYS: dict[str, set[str]] = {
+    "webhook": {"url", "secret", "timeout", "headers", "template"},
+    "email": {
+        "host",
+        "port",
+        "security",
+        "username",
+        "password",
+        "from",
+        "to",
+        "timeout",
+        "ca_file",
+        "subject_template",
+        "text_template",
+        "html_template",
+    },
+    "log": set(),
+    "apprise": {"urls", "timeout", "template"},
+}
+
+
+class _Fields:
+    """Typed reads of one notifier mapping, with errors naming file, line and key."""
+
+    def __init__(self, raw: YamlMap, source: str, what: str) -> None:
+        self.raw = raw
+        self.source = source
+        self.what = what
+
+    def fail(self, key: str | None, message: str) -> ConfigError:
+        line = self.raw.line_of(key) if key else self.raw.line
+        return ConfigError(f"{self.what}: {message}", path=self.source, line=line)
+
+    def has(self, key: str) -> bool:
+        return self.raw.get(key) not in (None, "")
+
+    def _convert(self, key: str, convert: Callable[[Any], _T]) -> _T:
+        try:
+            return convert(self.raw[key])
+        except (TypeError, ValueError) as exc:
+            raise self.fail(key, f"{key}: {exc}") from None
+
+    def get(self, key: str, convert: Callable[[Any], _T], default: _T) -> _T:
+        return self._convert(key, convert) if self.has(key) else default
+
+    def require(self, key: str, convert: Callable[[Any], _T]) -> _T:
+        if not self.has(key):
+            raise self.fail(None, f"needs {key!r}")
+        return self._convert(key, convert)
+
+    def template(self, key: str) -> TemplateSource | None:
+        if not self.has(key):
+            return None
+        return load_template(
+            self.raw[key], source=self.source, line=self.raw.line_of(key), key=f"{self.what}: {key}"
+        )
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        text = str(value)
+        if clean_line(text) != text.strip():
+            raise ValueError(f"must be one line without control characters, got {text!r}")
+        return text.strip()
+    raise ValueError(f"expected text, got {value!r}")
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items:
+        raise ValueError(f"expected one value or a list of them, got {value!r}")
+    return tuple(_text(v) for v in items)
+
+
+def _http_url(value: Any) -> str:
+    url = _text(value)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http:// or https:// URL, got {url!r}")
+    return url
+
+
+def _timeout(value: Any) -> float:
+    seconds = parse_duration(value)
+    if not 0 < seconds <= MAX_TIMEOUT:
+        raise ValueError(f"must be more than 0s and at most {MAX_TIMEOUT:g}s, got {value!r}")
+    return seconds
+
+
+def _secret(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be text (the value is not shown because it is a secret)")
+    secret = value.strip()
+    if secret.startswith("whsec_"):
+        encoded = secret.removeprefix("whsec_")
+        try:
+            decoded = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+        except binascii.Error:
+            decoded = b""
+        if not decoded:
+            raise ValueError(
+                "a secret starting with whsec_ must continue with base64 (the value is not "
+                "shown because it is a secret); write the secret without whsec_ to use raw text"
+            )
+    return secret
+
+
+def _secrets(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [value]
+    # An empty entry is a ${VAR:-} left unset: it means "no secret", not an empty key.
+    return tuple(_secret(v) for v in items if v not in (None, ""))
+
+
+def _headers(value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a mapping of header: value, got {value!r}")
+    headers = []
+    for name, header_value in value.items():
+        if name.lower() in RESERVED_HEADERS:
+            raise ValueError(f"header {name!r} is set by news-monitor and cannot be configured")
+        if not name.replace("-", "").isalnum():
+            raise ValueError(f"header name {name!r} must be letters, digits and dashes")
+        headers.append((name, _text(header_value)))
+    return tuple(headers)
+
+
+def _address(value: Any) -> str:
+    address = _text(value)
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain or any(c in address for c in ' <>,;"'):
+        raise ValueError(f"expected a plain address such as alerts@example.org, got {address!r}")
+    return address
+
+
+def _addresses(value: Any) -> tuple[str, ...]:
+    return tuple(_address(v) for v in _texts(value))
+
+
+def _port(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536:
+        return value
+    raise ValueError(f"expected a port number from 1 to 65535, got {value!r}")
+
+
+def _security(value: Any) -> str:
+    if value in SECURITY_MODES:
+        return str(value)
+    raise ValueError(f"expected one of {', '.join(SECURITY_MODES)}, got {value!r}")
+
+
+def _apprise_url(value: Any) -> str:
+    url = _text(value)
+    # instantiate() checks the scheme and the service's own parameters, without any network.
+    if apprise.Apprise.instantiate(url) is None:
+        scheme = url.partition("://")[0] if "://" in url else "(none)"
+        raise ValueError(
+            f"Apprise does not accept this URL (scheme {scheme!r}); see the Apprise wiki for "
+            "the format of each service (the full URL is not shown because it carries tokens)"
+        )
+    return url
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _webhook(fields: _Fields, name: str) -> WebhookSettings:
+    return WebhookSettings(
+        name=name,
+        url=fields.require("url", _http_url),
+        secrets=fields.get("secret", _secrets, ()),
+        timeout=fields.get("timeout", _timeout, WEBHOOK_TIMEOUT),
+        headers=fields.get("headers", _headers, ()),
+        template=fields.template("template"),
+    )
+
+
+def _email(fields: _Fields, name: str) -> EmailSettings:
+    security = fields.get("security", _security, "starttls")
+    host = fields.require("host", _text)
+    username = fields.get("username", _text, None)
+    password = fields.get("password", str, None)
+    if (username is None) != (password is None):
+        missing = "password" if password is None else "username"
+        raise fields.fail(None, f"username and password go together; {missing!r} is missing")
+    if password is not None and security == "none" and not _is_loopback(host):
+        raise fields.fail(
+            "security",
+            f"security: none would send the password in clear text to {host!r}; "
+            "use starttls or tls",
+        )
+    ca_file = fields.get("ca_file", lambda v: Path(_text(v)), None)
+    if ca_file is not None:
+        if not ca_file.is_absolute():
+            ca_file = Path(fields.source).parent / ca_file
+        if not ca_file.is_file():
+            raise fields.fail("ca_file", f"ca_file {str(ca_file)!r} is not a readable file")
+    return EmailSettings(
+        name=name,
+        host=host,
+        sender=fields.require("from", _address),
+        to=fields.require("to", _addresses),
+        security=security,
+        port=fields.get("port", _port, DEFAULT_PORTS[security]),
+        username=username,
+        password=password,
+        timeout=fields.get("timeout", _timeout, 30.0),
+        ca_file=ca_file,
+        subject_template=fields.template("subject_template"),
+        text_template=fields.template("text_template"),
+        html_template=fields.template("html_template"),
+    )
+
+
+def _apprise(fields: _Fields, name: str) -> AppriseSettings:
+    return AppriseSettings(
+        name=name,
+        urls=fields.require("urls", lambda v: tuple(_apprise_url(u) for u in _texts(v))),
+        timeout=fields.get("timeout", _timeout, 30.0),
+        template=fields.template("template"),
+    )
+
+
+def parse_notifier(raw: YamlMap, source: str) -> NotifierSettings:
+    """Validate one entry of `notifiers:`; raises ConfigError naming `source` and the line."""
+    fields = _Fields(raw, source, "notifier")
+    name = fields.require("name", _text)
+    fields.what = f"notifier {name!r}"
+    kind = fields.require("type", _text)
+    if kind not in _KEYS:
+        raise fields.fail("type", f"type must be one of {', '.join(_KEYS)}, got {kind!r}")
+    allowed = _KEYS[kind] | {"name", "type"}
+    for key in raw:
+        if key not in allowed:
+            known = ", ".join(sorted(allowed))
+            raise fields.fail(key, f"unknown key {key!r} for type {kind} (known keys: {known})")
+    if kind == "webhook":
+        return _webhook(fields, name)
+    if kind == "email":
+        return _email(fields, name)
+    if kind == "apprise":
+        return _apprise(fields, name)
+    return LogSettings(name=name)
