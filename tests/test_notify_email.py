@@ -106,7 +106,16 @@ class Mailbox:
     logins: list[tuple[bytes, bytes]] = field(default_factory=list)
     tls_seen: list[bool] = field(default_factory=list)
     reply: str = "250 OK"
+    refuse: set[str] = field(default_factory=set)  # recipients answered 550
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
@@ -235,6 +244,17 @@ class TestPlainDelivery:
         error = failure(settings_for(plain_server))
         assert error.permanent
         assert "554" in str(error)
+
+    def test_refused_recipients_are_permanent_only_when_all_are_refused(
+        self, plain_server: SmtpServer, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """One unknown recipient is logged, the others still get the alert; all unknown fails."""
+        plain_server.mailbox.refuse = {"duty@example.org"}
+        send(settings_for(plain_server))
+        assert plain_server.mailbox.envelopes == [["desk@example.org"]]
+        assert "duty@example.org (550)" in caplog.text
+        plain_server.mailbox.refuse = {"desk@example.org", "duty@example.org"}
+        assert failure(settings_for(plain_server)).permanent
 
     def test_a_4xx_reply_is_retried(self, plain_server: SmtpServer) -> None:
         """451 is a temporary failure: the alert stays in the outbox."""

@@ -7,6 +7,7 @@ nothing, not a plaintext message. Certificates are verified against the system s
 from __future__ import annotations
 
 import asyncio
+import logging
 import smtplib
 import ssl
 from datetime import UTC, datetime
@@ -25,6 +26,8 @@ from monitor.notify.render import (
     email_text,
 )
 from monitor.notify.settings import EmailSettings
+
+log = logging.getLogger("monitor.notify")
 
 
 def smtp_error(exc: Exception) -> DeliveryError:
@@ -102,7 +105,15 @@ class EmailNotifier:
                 client.ehlo()
             if settings.username is not None and settings.password is not None:
                 client.login(settings.username, settings.password)
-            client.send_message(message, settings.sender, list(settings.to))
+            refused = client.send_message(message, settings.sender, list(settings.to))
+        if refused:
+            # Some recipients got it; resending would duplicate it for them, so only report.
+            log.warning(
+                "notifier %s: SMTP server refused %s",
+                self.name,
+                ", ".join(f"{rcpt} ({code})" for rcpt, (code, _) in refused.items()),
+                extra={"notifier": self.name},
+            )
 
     async def send(self, alert: Alert) -> None:
         message = self.message(alert, datetime.now(UTC))
