@@ -37,7 +37,7 @@ class Rulebook:
         self.rules: tuple[Rule, ...] = loaded.rules
         self.files: tuple[Path, ...] = loaded.files
         self._terms = loaded.table.terms
-        self._denial_ids = loaded.denial_ids
+        self._cues = loaded.cues
         self._scanner = Scanner(loaded.table)
         self._fields = tuple(f for f in TEXT_FIELDS if any(f in r.fields for r in self.rules))
         # Each rule is indexed under the terms of which one must occur for it to hold, so an
@@ -51,7 +51,7 @@ class Rulebook:
         scans = {}
         for name in self._fields:
             tokens = tokenize(item.text(name))
-            scans[name] = FieldScan(name, tokens, self._scanner.scan(tokens), self._denial_ids)
+            scans[name] = FieldScan(name, tokens, self._scanner.scan(tokens), self._cues)
         return scans
 
     def _candidates(self, scans: dict[str, FieldScan]) -> list[int]:

@@ -1,12 +1,14 @@
 """Built-in denial cues: a sentence holding one of these denies rather than reports.
 
-`affirmed` conditions ignore terms in such sentences. A rulebook replaces this list by declaring
-its own list named `denial`.
+`affirmed` conditions ignore terms in such sentences, unless the sentence also holds a cue that
+undoes the denial ("does not rule out", "no descarta"). A rulebook replaces either list by
+declaring its own list named `denial` or `not_denial`.
 """
 
 from __future__ import annotations
 
 DENIAL_LIST = "denial"
+NOT_DENIAL_LIST = "not_denial"
 
 DENIAL_CUES: tuple[str, ...] = (
     # English
@@ -22,4 +24,11 @@ DENIAL_CUES: tuple[str, ...] = (
     "desmintieron", "descarta", "descartan", "descarto", "descartaron", "no hay planes",
     "no tiene planes", "no planea", "falso", "falsa", "falsos", "noticias falsas", "bulo",
     "rechaza informes", "rechazo informes", "sin fundamento", "infundado", "infundados",
+)  # fmt: skip
+
+NOT_DENIAL_CUES: tuple[str, ...] = (
+    "not rule out", "not ruling out", "not ruled out", "won't rule out", "wouldn't rule out",
+    "refused to rule out", "declined to rule out", "refuses to rule out", "declines to rule out",
+    "did not deny", "does not deny", "didn't deny", "doesn't deny", "would not deny",
+    "no descarta", "no descartó", "no descartan", "no lo descarta", "no niega", "no negó",
 )  # fmt: skip

@@ -28,10 +28,10 @@ from typing import Any
 from monitor import yamlfile
 from monitor.errors import ConfigError, RuleError
 from monitor.models import TEXT_FIELDS, RuleInfo, Severity
-from monitor.rules.cues import DENIAL_CUES, DENIAL_LIST
+from monitor.rules.cues import DENIAL_CUES, DENIAL_LIST, NOT_DENIAL_CUES, NOT_DENIAL_LIST
 from monitor.rules.scanner import check_regex
 from monitor.rules.terms import Term, TermTable, cased_term, parse_term, regex_term
-from monitor.rules.tree import AllOf, AnyOf, AnyTerm, Near, Node, NoneOf, Quantity
+from monitor.rules.tree import AllOf, AnyOf, AnyTerm, Cues, Near, Node, NoneOf, Quantity
 from monitor.yamlfile import YamlList, YamlMap
 
 RULE_KEYS = ("id", "title", "severity", "tags", "fields", "match", "examples", "description")
@@ -40,6 +40,7 @@ TERM_KEYS = ("re", "cased")
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 LIST_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 DEFAULT_NUMBER_WITHIN = 5
+BUILTIN_LISTS = {DENIAL_LIST: DENIAL_CUES, NOT_DENIAL_LIST: NOT_DENIAL_CUES}
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class Loaded:
     rules: tuple[Rule, ...]
     files: tuple[Path, ...]
     table: TermTable
-    denial_ids: tuple[int, ...]
+    cues: Cues
 
 
 def rule_files(paths: Sequence[Path]) -> list[Path]:
@@ -165,11 +166,11 @@ class Loader:
         for name, definition in self.lists.items():
             self._list_ids(name, definition.where, definition.line)  # unused lists are checked too
         rules = tuple(self._build_rule(where, raw) for where, raw in self._raw_rules)
-        if DENIAL_LIST in self.lists:
-            denial_ids = self._list_ids(DENIAL_LIST, _Where(Path("<rules>")), 0)
-        else:
-            denial_ids = tuple(self.table.add(parse_term(cue)) for cue in DENIAL_CUES)
-        return Loaded(rules, tuple(files), self.table, denial_ids)
+        nowhere = _Where(Path("<rules>"))
+        cues = Cues(
+            self._list_ids(DENIAL_LIST, nowhere, 0), self._list_ids(NOT_DENIAL_LIST, nowhere, 0)
+        )
+        return Loaded(rules, tuple(files), self.table, cues)
 
     # -- rules ------------------------------------------------------------------------------
 
@@ -434,8 +435,9 @@ class Loader:
             return known
         definition = self.lists.get(name)
         if definition is None:
-            if name == DENIAL_LIST:
-                return tuple(self.table.add(parse_term(cue)) for cue in DENIAL_CUES)
+            builtin = BUILTIN_LISTS.get(name)
+            if builtin is not None:
+                return tuple(dict.fromkeys(self.table.add(parse_term(cue)) for cue in builtin))
             names = ", ".join(sorted(self.lists)) or "none defined"
             raise where.error(line, f"unknown list '@{name}' (lists: {names})")
         if name in self._resolving:

@@ -17,22 +17,34 @@ Hits = dict[int, list[tuple[int, int]]]  # term id -> [(first token, end token)]
 Describe = Callable[[Sequence[int]], str]  # term ids -> "'a', 'b' or 'c'"
 
 
+@dataclass(frozen=True)
+class Cues:
+    """Term ids of the denial cues and of the phrases that undo a denial ("not rule out")."""
+
+    denial: tuple[int, ...]
+    not_denial: tuple[int, ...]
+
+
 class FieldScan:
     """One text field of one item: its tokens and where each term occurs."""
 
-    def __init__(self, name: str, tokens: Tokens, hits: Hits, denial_ids: Sequence[int]) -> None:
+    def __init__(self, name: str, tokens: Tokens, hits: Hits, cues: Cues) -> None:
         self.name = name
         self.tokens = tokens
         self.hits = hits
-        self._denial_ids = denial_ids
+        self._cues = cues
+
+    def _sentences_with(self, terms: Sequence[int]) -> set[int]:
+        sentences = self.tokens.sentences
+        return {sentences[start] for t in terms for start, _ in self.hits.get(t, ())}
 
     @cached_property
     def denied(self) -> frozenset[int]:
-        """Sentences that carry a denial cue ("denied", "no plans to", "descartó")."""
-        sentences = self.tokens.sentences
-        return frozenset(
-            sentences[start] for t in self._denial_ids for start, _ in self.hits.get(t, ())
-        )
+        """Sentences that deny ("denied", "no plans to", "descartó") and do not undo it."""
+        denied = self._sentences_with(self._cues.denial)
+        if denied:
+            denied -= self._sentences_with(self._cues.not_denial)
+        return frozenset(denied)
 
     @cached_property
     def numbers(self) -> list[Number]:
