@@ -9,7 +9,6 @@ grow its memory.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 
@@ -19,8 +18,6 @@ from monitor.health import Health
 from monitor.metrics import REGISTRY
 
 __all__ = ["Health", "parse_listen", "start_http_server"]
-
-log = logging.getLogger("monitor.http")
 
 MAX_HEAD = 8192  # bytes of request line + headers; ours are probes and scrapers, never browsers
 EXCHANGE_TIMEOUT = 5.0  # seconds to read the request and write the answer
@@ -118,7 +115,4 @@ async def start_http_server(
             finally:
                 writer.close()
 
-    server = await asyncio.start_server(serve, host, port, limit=MAX_HEAD)
-    bound = ", ".join(str(s.getsockname()[:2]) for s in server.sockets)
-    log.info("http endpoint listening on %s (/healthz, /readyz, /metrics)", bound)
-    return server
+    return await asyncio.start_server(serve, host, port, limit=MAX_HEAD)
