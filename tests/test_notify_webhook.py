@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import socket
 import time
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -176,6 +177,13 @@ class TestFailures:
             assert not error.permanent
             assert elsewhere.url() in str(error)
             assert elsewhere.attempts == 0
+
+    def test_a_receiver_that_never_answers_is_cut_off_at_the_timeout(self) -> None:
+        """A socket that accepts and stays silent costs one timeout, then a retryable failure."""
+        with socket.create_server(("127.0.0.1", 0)) as silent:
+            port = silent.getsockname()[1]
+            error = failure(WebhookSettings("ops", f"http://127.0.0.1:{port}/hook", timeout=0.5))
+        assert not error.permanent
 
     def test_an_unreachable_receiver_is_retryable(self) -> None:
         """Connection refused is a failure to retry later, not a crash."""
