@@ -11,6 +11,7 @@ import fcntl
 import hashlib
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -149,8 +150,10 @@ class App:
             respect_backoff=respect_backoff,
         )
 
-    async def deliver(self, *, force: bool = False) -> DispatchReport:
-        return await deliver_due(self.store, self.channels, force=force)
+    async def deliver(
+        self, *, force: bool = False, stopping: Callable[[], bool] | None = None
+    ) -> DispatchReport:
+        return await deliver_due(self.store, self.channels, force=force, stopping=stopping)
 
     async def cycle(self) -> tuple[list[PollOutcome], DispatchReport]:
         """Poll every feed once (ignoring backoff: the user asked for it now), then deliver all."""

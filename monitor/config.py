@@ -11,14 +11,17 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, time, tzinfo
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor import yamlfile
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
 from monitor.models import Severity
+from monitor.noise import QuietHours
 from monitor.notify.settings import NotifierSettings, parse_notifier
 from monitor.yamlfile import YamlList, YamlMap
 
@@ -54,6 +57,10 @@ class Route:
     tags: tuple[str, ...] = ()
     feeds: tuple[str, ...] = ()
     continue_: bool = True  # false: alerts this route takes are not offered to later routes
+    group: float | None = None  # seconds: batch alerts per window into one message per notifier
+    digest: time | None = None  # wall-clock time of a daily digest, in `timezone`
+    timezone: tzinfo = UTC
+    quiet_hours: QuietHours | None = None
 
 
 @dataclass(frozen=True)
@@ -278,6 +285,59 @@ def _parse_notifiers(doc: _Reader) -> tuple[NotifierSettings, ...]:
     return tuple(notifiers)
 
 
+ROUTE_TIMING_KEYS = {"group", "digest", "timezone", "quiet_hours"}
+
+
+def _clock(value: Any) -> time:
+    # Unquoted 22:00 is YAML 1.1 base-60 for 1320 (minutes), so whole minutes of a day count too.
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1440:
+        return time(value // 60, value % 60)
+    try:
+        return time.fromisoformat(_text(value))
+    except ValueError:
+        raise ValueError(f'expected a time of day such as "08:00", got {value!r}') from None
+
+
+def _zone(value: Any) -> tzinfo:
+    name = _text(value)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}; use a name such as Europe/Berlin") from None
+
+
+def _route_timing(raw: _Reader) -> dict[str, Any]:
+    """The keys of a route that hold alerts back: group, digest, timezone, quiet_hours."""
+    if "group" in raw.data and "digest" in raw.data:
+        raise raw.fail("digest", "a route takes group: or digest:, not both")
+    utc: tzinfo = UTC
+    zone = raw.get("timezone", _zone, utc)
+    quiet = None
+    if raw.data.get("quiet_hours") is not None:
+        line = raw.data.line_of("quiet_hours")
+        window = _Reader(
+            _mapping(raw.data["quiet_hours"], raw.source, line, "quiet_hours"),
+            raw.source,
+            "quiet_hours",
+        )
+        window.reject_unknown({"from", "to", "timezone", "except_severity"})
+        try:
+            quiet = QuietHours(
+                start=window.require("from", _clock),
+                end=window.require("to", _clock),
+                zone=window.get("timezone", _zone, zone),
+                pierce=window.get("except_severity", _severity, None),
+            )
+        except ValueError as exc:
+            raise window.fail(None, f"quiet_hours: {exc}") from None
+    return {
+        "group": raw.get("group", _positive_duration, None),
+        "digest": raw.get("digest", _clock, None),
+        "timezone": zone,
+        "quiet_hours": quiet,
+    }
+
+
 def _parse_routes(doc: _Reader, notifier_names: set[str]) -> tuple[Route, ...]:
     nodes = _list(doc.data.get("routes"), doc.source, doc.data.line_of("routes"), "routes")
     routes: list[Route] = []
@@ -285,7 +345,9 @@ def _parse_routes(doc: _Reader, notifier_names: set[str]) -> tuple[Route, ...]:
         raw = _Reader(
             _mapping(node, doc.source, nodes.line_of(index), "a route"), doc.source, "route"
         )
-        raw.reject_unknown({"notify", "min_severity", "rules", "tags", "feeds", "continue"})
+        raw.reject_unknown(
+            {"notify", "min_severity", "rules", "tags", "feeds", "continue"} | ROUTE_TIMING_KEYS
+        )
         notify = raw.require("notify", _texts)
         for name in notify:
             if name not in notifier_names:
@@ -301,6 +363,7 @@ def _parse_routes(doc: _Reader, notifier_names: set[str]) -> tuple[Route, ...]:
                 tags=raw.get("tags", _texts, ()),
                 feeds=raw.get("feeds", _texts, ()),
                 continue_=raw.get("continue", _boolean, True),
+                **_route_timing(raw),
             )
         )
     if not routes and notifier_names:

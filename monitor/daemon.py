@@ -171,7 +171,7 @@ class Daemon:
                 await asyncio.wait_for(self.queued.wait(), timeout=DISPATCH_INTERVAL)
             self.queued.clear()
             try:
-                await self.app.deliver()
+                await self.app.deliver(stopping=self.stopping.is_set)
             except Exception:
                 log.exception("delivery round crashed; pending alerts stay in the outbox")
 
@@ -202,6 +202,7 @@ class Daemon:
         self.health.tick(time.time())
         metrics.RULES_LOADED.set(len(self.app.rulebook.rules))
         metrics.LAST_RELOAD_SUCCESS.set(1)
+        self.queued.set()  # drain what an earlier run left in the outbox right away
         dispatcher = asyncio.create_task(self._dispatch_loop())
         http = None
         if self.app.config.http_listen:

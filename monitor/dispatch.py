@@ -1,9 +1,11 @@
-"""Drain the outbox: send each due delivery, then mark it sent, retry later, or failed for good.
+"""Drain the outbox: send each due message, then mark its deliveries sent, retry later, or failed.
 
-Each notifier is drained in order of detection, one delivery at a time; the first retryable
-failure ends that notifier's turn (its receiver is likely down) without touching the others.
-A delivery is marked sent only after the receiver confirmed it, so a crash in between means a
-resend with the same alert id: at least once, never under two ids.
+A message is one delivery, or every pending delivery of one group (a route's `group:` window or
+`digest:`) sent as one batch whose id derives from its members, so a retry carries the same id.
+Each notifier is drained in order, one message at a time; the first retryable failure ends that
+notifier's turn (its receiver is likely down) without touching the others. Deliveries are marked
+sent only after the receiver confirmed them, so a crash in between means a resend with the same
+id: at least once, never under two ids. Once `stopping()` is true no new message is started.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from monitor import metrics
 from monitor.backoff import delivery_retry_delay
 from monitor.errors import DeliveryError
+from monitor.models import Alert
 from monitor.notify.base import Notifier
+from monitor.notify.batch import batch_id
 from monitor.store import Delivery, Store
 
 log = logging.getLogger("monitor.dispatch")
@@ -25,7 +29,7 @@ log = logging.getLogger("monitor.dispatch")
 
 @dataclass
 class DispatchReport:
-    """Counts of what one drain did."""
+    """Counts of what one drain did, in deliveries (an alert to a notifier)."""
 
     sent: int = 0
     retried: int = 0
@@ -40,20 +44,65 @@ class Channel:
     fingerprint: str
 
 
-async def deliver_due(
-    store: Store, channels: Mapping[str, Channel], *, force: bool = False
-) -> DispatchReport:
-    """Send every due delivery (every pending one with `force`, as `news-monitor once` does)."""
-    due = store.due_deliveries(None if force else time.time())
-    by_notifier: dict[str, list[Delivery]] = {}
+@dataclass(frozen=True)
+class Message:
+    """What one send carries: one delivery, or all the pending deliveries of one group."""
+
+    notifier: str
+    deliveries: tuple[Delivery, ...]
+    grouped: bool
+
+    @property
+    def alerts(self) -> list[Alert]:
+        return [d.alert for d in self.deliveries]
+
+    @property
+    def alert_ids(self) -> list[str]:
+        return [d.alert.id for d in self.deliveries]
+
+    @property
+    def id(self) -> str:
+        return batch_id(self.alert_ids) if self.grouped else self.deliveries[0].alert.id
+
+    @property
+    def attempts(self) -> int:
+        return max(d.attempts for d in self.deliveries)
+
+
+def messages(store: Store, due: list[Delivery]) -> dict[str, list[Message]]:
+    """Due deliveries as messages per notifier, in outbox order; a group is fetched whole."""
+    by_notifier: dict[str, list[Message]] = {}
+    groups: set[tuple[str, str]] = set()
     for delivery in due:
-        by_notifier.setdefault(delivery.notifier, []).append(delivery)
+        name = delivery.notifier
+        if delivery.group is None:
+            message = Message(name, (delivery,), grouped=False)
+        elif (name, delivery.group) in groups:
+            continue
+        else:
+            groups.add((name, delivery.group))
+            members = tuple(store.group_members(name, delivery.group))
+            message = Message(name, members, grouped=True)
+        by_notifier.setdefault(name, []).append(message)
+    return by_notifier
+
+
+async def deliver_due(
+    store: Store,
+    channels: Mapping[str, Channel],
+    *,
+    force: bool = False,
+    stopping: Callable[[], bool] | None = None,
+) -> DispatchReport:
+    """Send every due message (with `force`, also those waiting out a retry backoff, as
+    `news-monitor once` does; held deliveries wait for their time either way)."""
+    due = store.due_deliveries(time.time(), force=force)
     report = DispatchReport()
     try:
         await asyncio.gather(
             *(
-                _drain(store, name, channels.get(name), deliveries, report)
-                for name, deliveries in by_notifier.items()
+                _drain(store, name, channels.get(name), queue, report, stopping or bool)
+                for name, queue in messages(store, due).items()
             )
         )
     finally:
@@ -67,41 +116,52 @@ async def _drain(
     store: Store,
     name: str,
     channel: Channel | None,
-    deliveries: list[Delivery],
+    queue: list[Message],
     report: DispatchReport,
+    stopping: Callable[[], bool],
 ) -> None:
     if channel is None:
-        for delivery in deliveries:
+        for message in queue:
             # Kept as a dead letter, so `outbox retry` can replay it once the notifier is back.
             store.mark_failed(
-                delivery.alert.id, name, f"notifier {name!r} is not configured", time.time()
+                message.alert_ids, name, f"notifier {name!r} is not configured", time.time()
             )
-            report.failed += 1
+            report.failed += len(message.deliveries)
         return
     disabled = store.disabled_reason(name, channel.fingerprint)
     if disabled is not None:
         log.warning(
-            "notifier %s is disabled until its config changes: %s (%d alerts wait)",
+            "notifier %s is disabled until its config changes: %s (%d messages wait)",
             name,
             disabled,
-            len(deliveries),
+            len(queue),
             extra={"notifier": name},
         )
         return
-    for delivery in deliveries:
-        if not await _deliver_one(store, channel, delivery, report):
+    for message in queue:
+        if stopping():
+            return  # shutting down: what is not started stays in the outbox for the next run
+        if not await _deliver_one(store, channel, message, report):
             return
 
 
+async def _send(notifier: Notifier, message: Message) -> None:
+    if message.grouped:
+        await notifier.send_batch(message.alerts, message.id)
+    else:
+        await notifier.send(message.alerts[0])
+
+
 async def _deliver_one(
-    store: Store, channel: Channel, delivery: Delivery, report: DispatchReport
+    store: Store, channel: Channel, message: Message, report: DispatchReport
 ) -> bool:
-    """Deliver one alert; False means stop draining this notifier for now."""
-    alert, name = delivery.alert, channel.notifier.name
-    extra = {"notifier": name, "alert_id": alert.id, "rule": alert.rule.id}
+    """Deliver one message; False means stop draining this notifier for now."""
+    name, count = channel.notifier.name, len(message.deliveries)
+    first = message.alerts[0]
+    extra = {"notifier": name, "alert_id": message.id, "rule": first.rule.id}
     try:
         try:
-            await channel.notifier.send(alert)
+            await _send(channel.notifier, message)
         except DeliveryError:
             raise
         except Exception as unexpected:
@@ -112,24 +172,24 @@ async def _deliver_one(
         now = time.time()
         if exc.disable:
             store.disable_notifier(name, channel.fingerprint, str(exc), now)
-            metrics.DELIVERIES.labels(name, "failed").inc()
+            metrics.DELIVERIES.labels(name, "failed").inc(count)
             log.error("notifier %s disabled: %s", name, exc, extra=extra)
             return False
-        attempts = delivery.attempts + 1
+        attempts = message.attempts + 1
         delay = None if exc.permanent else delivery_retry_delay(attempts, exc.retry_after)
         if delay is None:
-            store.mark_failed(alert.id, name, str(exc), now)
-            report.failed += 1
-            metrics.DELIVERIES.labels(name, "failed" if exc.permanent else "dead").inc()
+            store.mark_failed(message.alert_ids, name, str(exc), now)
+            report.failed += count
+            metrics.DELIVERIES.labels(name, "failed" if exc.permanent else "dead").inc(count)
             why = "permanent error" if exc.permanent else f"gave up after {attempts} attempts"
-            log.error("alert %s to %s failed (%s): %s", alert.id, name, why, exc, extra=extra)
+            log.error("%s to %s failed (%s): %s", message.id, name, why, exc, extra=extra)
             return True
-        store.mark_retry(alert.id, name, str(exc), now + delay, now)
-        report.retried += 1
-        metrics.DELIVERIES.labels(name, "retry").inc()
+        store.mark_retry(message.alert_ids, name, str(exc), now + delay, now)
+        report.retried += count
+        metrics.DELIVERIES.labels(name, "retry").inc(count)
         log.warning(
-            "alert %s to %s failed (attempt %d), retrying in %.0fs: %s",
-            alert.id,
+            "%s to %s failed (attempt %d), retrying in %.0fs: %s",
+            message.id,
             name,
             attempts,
             delay,
@@ -137,8 +197,11 @@ async def _deliver_one(
             extra=extra,
         )
         return False
-    store.mark_sent(alert.id, name, time.time())
-    report.sent += 1
-    metrics.DELIVERIES.labels(name, "sent").inc()
-    log.info("alert %s delivered to %s", alert.id, name, extra=extra)
+    store.mark_sent(message.alert_ids, name, time.time())
+    report.sent += count
+    metrics.DELIVERIES.labels(name, "sent").inc(count)
+    if message.grouped:
+        log.info("%s (%d alerts) delivered to %s", message.id, count, name, extra=extra)
+    else:
+        log.info("alert %s delivered to %s", message.id, name, extra=extra)
     return True

@@ -21,7 +21,7 @@ from monitor.errors import FeedParseError, FetchError
 from monitor.feeds.fetch import Fetcher
 from monitor.feeds.parse import parse_feed
 from monitor.models import Alert, Item
-from monitor.routing import notifiers_for
+from monitor.routing import plans_for
 from monitor.rules import Rulebook
 from monitor.store import FeedState, QueuedAlert, Store
 
@@ -58,12 +58,16 @@ def alerts_for(
     """Match new items against the rulebook and route each alert. Pure."""
     detected_at = datetime.fromtimestamp(now, UTC)
     queued: list[QueuedAlert] = []
+    cooldowns: dict[str, float | None] = {}
     for item in items:
         if is_stale(item, now, max_age):
             continue
         for match in rulebook.match(item):
+            if not cooldowns:
+                cooldowns = {rule.info.id: rule.cooldown for rule in rulebook.rules}
             alert = Alert.from_match(match, item, detected_at, feed_tags=feed.tags)
-            queued.append(QueuedAlert(alert=alert, notifiers=notifiers_for(alert, routes)))
+            plans = plans_for(alert, routes, now)
+            queued.append(QueuedAlert(alert, plans, cooldowns.get(alert.rule.id)))
     return queued
 
 

@@ -1,11 +1,12 @@
-"""Which notifiers an alert goes to: the routes in config.yaml, applied in order. Pure."""
+"""Which notifiers an alert goes to, and when: the routes in config.yaml, applied in order. Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from monitor.config import Route
 from monitor.models import Alert
+from monitor.noise import DeliveryPlan, hold_for
 
 
 def route_matches(route: Route, alert: Alert) -> bool:
@@ -23,17 +24,36 @@ def route_matches(route: Route, alert: Alert) -> bool:
     return True
 
 
-def notifiers_for(alert: Alert, routes: Sequence[Route]) -> tuple[str, ...]:
-    """Notifier names for `alert`, each once, in route order.
-
-    Every matching route contributes its notifiers; a matching route with `continue: false`
-    ends the walk, so later routes never see the alert.
-    """
-    names: dict[str, None] = {}
+def matching_routes(alert: Alert, routes: Sequence[Route]) -> Iterator[Route]:
+    """Every route that takes `alert`, in order; one with `continue: false` ends the walk."""
     for route in routes:
-        if not route_matches(route, alert):
-            continue
+        if route_matches(route, alert):
+            yield route
+            if not route.continue_:
+                return
+
+
+def notifiers_for(alert: Alert, routes: Sequence[Route]) -> tuple[str, ...]:
+    """Notifier names for `alert`, each once, in route order."""
+    names: dict[str, None] = {}
+    for route in matching_routes(alert, routes):
         names.update(dict.fromkeys(route.notify))
-        if not route.continue_:
-            break
     return tuple(names)
+
+
+def plans_for(alert: Alert, routes: Sequence[Route], now: float) -> tuple[DeliveryPlan, ...]:
+    """One plan per notifier; the first matching route that names a notifier sets its timing
+    (so an earlier route can send critical alerts at once and a later one batch the rest)."""
+    plans: dict[str, DeliveryPlan] = {}
+    for route in matching_routes(alert, routes):
+        hold = hold_for(
+            alert.rule.severity,
+            now,
+            group=route.group,
+            digest=route.digest,
+            zone=route.timezone,
+            quiet=route.quiet_hours,
+        )
+        for name in route.notify:
+            plans.setdefault(name, DeliveryPlan(name, hold.until, hold.group))
+    return tuple(plans.values())

@@ -1,8 +1,11 @@
-"""SQLite state: feed health and validators, items seen, alerts, and the delivery outbox.
+"""SQLite state: feed health and validators, items seen, alerts, the delivery outbox, silences
+and rule cooldowns.
 
 Record first, send later: `record_poll` marks items seen and queues one outbox row per
 (alert, notifier) in a single transaction, so a crash neither loses nor doubles an alert.
 Deliveries leave the outbox only when a notifier confirms them (`mark_sent`) or fails for good.
+An alert that a silence or its rule's cooldown covers is recorded with its delivery rows marked
+`silenced` or `cooldown`: visible in `outbox list`, never sent.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from monitor.models import Alert, Item
+from monitor.models import Alert, Item, Severity
+from monitor.noise import Cooldown, DeliveryPlan, Silence
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feeds (
@@ -55,15 +59,33 @@ CREATE INDEX IF NOT EXISTS alerts_created ON alerts (created_at);
 CREATE TABLE IF NOT EXISTS deliveries (
     alert_id TEXT NOT NULL REFERENCES alerts (id),
     notifier TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+    status TEXT NOT NULL
+        CHECK (status IN ('pending', 'sent', 'failed', 'silenced', 'cooldown')),
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at REAL NOT NULL,
     last_error TEXT,
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL,
+    hold_until REAL NOT NULL DEFAULT 0,
+    group_key TEXT,
     PRIMARY KEY (alert_id, notifier)
 );
-CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, hold_until, next_attempt_at);
+CREATE INDEX IF NOT EXISTS deliveries_group ON deliveries (notifier, group_key);
+CREATE TABLE IF NOT EXISTS silences (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    rule_id TEXT NOT NULL,
+    feed TEXT,
+    starts_at REAL NOT NULL,
+    ends_at REAL NOT NULL,
+    comment TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS cooldowns (
+    rule_id TEXT PRIMARY KEY,
+    started_at REAL NOT NULL,
+    severity INTEGER NOT NULL,
+    alert_id TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS disabled_notifiers (
     name TEXT PRIMARY KEY,
     fingerprint TEXT NOT NULL,
@@ -94,23 +116,26 @@ class FeedState:
 
 @dataclass(frozen=True)
 class QueuedAlert:
-    """An alert and the notifiers it must reach."""
+    """An alert, the notifiers it must reach (and when), and its rule's cooldown in seconds."""
 
     alert: Alert
-    notifiers: tuple[str, ...]
+    plans: tuple[DeliveryPlan, ...]
+    cooldown: float | None = None
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """One outbox row: an alert still owed to one notifier (or given up on)."""
+    """One outbox row: an alert owed to one notifier (or sent, given up on, or suppressed)."""
 
     alert: Alert
     notifier: str
-    status: str
+    status: str  # pending | sent | failed | silenced | cooldown
     attempts: int
     next_attempt_at: float
     last_error: str | None
     created_at: float
+    hold_until: float = 0.0
+    group: str | None = None
 
 
 class Store:
@@ -124,7 +149,26 @@ class Store:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA busy_timeout=10000")
+        self._migrate()
         self.conn.executescript(SCHEMA)
+
+    def _migrate(self) -> None:
+        """Bring a state file of the first release up to date (SQLite cannot alter a CHECK)."""
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(deliveries)")}
+        if not columns or "hold_until" in columns:
+            return
+        with self._transaction():
+            self.conn.execute("DROP INDEX IF EXISTS deliveries_due")
+            self.conn.execute("ALTER TABLE deliveries RENAME TO deliveries_v1")
+            create = SCHEMA[SCHEMA.index("CREATE TABLE IF NOT EXISTS deliveries") :]
+            self.conn.execute(create[: create.index(";")])
+            self.conn.execute(
+                """INSERT INTO deliveries (alert_id, notifier, status, attempts, next_attempt_at,
+                       last_error, created_at, updated_at, hold_until)
+                   SELECT alert_id, notifier, status, attempts, next_attempt_at, last_error,
+                       created_at, updated_at, created_at FROM deliveries_v1"""
+            )
+            self.conn.execute("DROP TABLE deliveries_v1")
 
     def close(self) -> None:
         self.conn.close()
@@ -257,7 +301,7 @@ class Store:
 
     def _queue(self, queued: QueuedAlert, now: float) -> None:
         alert = queued.alert
-        self.conn.execute(
+        cursor = self.conn.execute(
             """INSERT OR IGNORE INTO alerts (id, rule_id, severity, feed, item_key, payload, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?)""",
             (
@@ -270,12 +314,44 @@ class Store:
                 now,
             ),
         )
+        if cursor.rowcount == 0:
+            return  # recorded before: its deliveries exist, and it must not restart a cooldown
+        status, why = self._suppression(queued, now)
         self.conn.executemany(
             """INSERT OR IGNORE INTO deliveries
-               (alert_id, notifier, status, attempts, next_attempt_at, created_at, updated_at)
-               VALUES (?, ?, 'pending', 0, ?, ?, ?)""",
-            [(alert.id, name, now, now, now) for name in queued.notifiers],
+               (alert_id, notifier, status, attempts, next_attempt_at, last_error, created_at,
+                updated_at, hold_until, group_key)
+               VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)""",
+            [
+                (alert.id, p.notifier, status, p.hold_until, why, now, now, p.hold_until, p.group)
+                for p in queued.plans
+            ],
         )
+
+    def _suppression(self, queued: QueuedAlert, now: float) -> tuple[str, str | None]:
+        """('pending', None), or the status and reason for an alert that must not be sent."""
+        alert = queued.alert
+        for silence in self.silences(now):
+            if silence.covers(alert, now):
+                return "silenced", silence.describe()
+        if not queued.cooldown or not queued.plans:
+            return "pending", None
+        row = self.conn.execute(
+            "SELECT * FROM cooldowns WHERE rule_id = ?", (alert.rule.id,)
+        ).fetchone()
+        if row is not None:
+            cooldown = Cooldown(
+                row["rule_id"], row["started_at"], Severity(row["severity"]), row["alert_id"]
+            )
+            if cooldown.suppresses(alert.rule.severity, queued.cooldown, now):
+                return "cooldown", cooldown.describe()
+        self.conn.execute(
+            """INSERT INTO cooldowns (rule_id, started_at, severity, alert_id) VALUES (?, ?, ?, ?)
+               ON CONFLICT (rule_id) DO UPDATE SET started_at = excluded.started_at,
+                   severity = excluded.severity, alert_id = excluded.alert_id""",
+            (alert.rule.id, now, int(alert.rule.severity), alert.id),
+        )
+        return "pending", None
 
     def iter_items(self, since: float | None = None) -> Iterator[Item]:
         """Stored items first seen at or after `since` (unix time), oldest first."""
@@ -316,7 +392,8 @@ class Store:
     def _deliveries(self, where: str, params: Sequence[object], limit: int = -1) -> list[Delivery]:
         rows = self.conn.execute(
             f"""SELECT d.*, a.payload FROM deliveries d JOIN alerts a ON a.id = d.alert_id
-                WHERE {where} ORDER BY d.created_at, d.alert_id, d.notifier LIMIT ?""",
+                WHERE {where} ORDER BY d.hold_until, d.created_at, d.alert_id, d.notifier
+                LIMIT ?""",
             (*params, limit),
         ).fetchall()
         return [
@@ -328,52 +405,83 @@ class Store:
                 next_attempt_at=row["next_attempt_at"],
                 last_error=row["last_error"],
                 created_at=row["created_at"],
+                hold_until=row["hold_until"],
+                group=row["group_key"],
             )
             for row in rows
         ]
 
-    def due_deliveries(self, now: float | None, limit: int = 500) -> list[Delivery]:
-        """Pending deliveries whose next attempt is due (all pending ones when `now` is None)."""
-        if now is None:
-            return self._deliveries("d.status = 'pending'", (), limit)
-        return self._deliveries("d.status = 'pending' AND d.next_attempt_at <= ?", (now,), limit)
+    def due_deliveries(
+        self, now: float, *, force: bool = False, limit: int = 500
+    ) -> list[Delivery]:
+        """Pending deliveries no longer held whose next attempt is due.
+
+        `force` ignores the retry backoff (the user asked for a delivery now) but never a hold:
+        quiet hours, group windows and digests are kept even then.
+        """
+        if force:
+            return self._deliveries("d.status = 'pending' AND d.hold_until <= ?", (now,), limit)
+        return self._deliveries(
+            "d.status = 'pending' AND d.hold_until <= ? AND d.next_attempt_at <= ?",
+            (now, now),
+            limit,
+        )
+
+    def group_members(self, notifier: str, group: str) -> list[Delivery]:
+        """Every pending delivery of one group: they go out as one message."""
+        return self._deliveries(
+            "d.status = 'pending' AND d.notifier = ? AND d.group_key = ?", (notifier, group)
+        )
 
     def deliveries(self, status: str | None = None) -> list[Delivery]:
         if status is None:
             return self._deliveries("1 = 1", ())
         return self._deliveries("d.status = ?", (status,))
 
-    def mark_sent(self, alert_id: str, notifier: str, now: float) -> None:
+    def _update(self, sql: str, params: Sequence[object], alert_ids: Iterable[str]) -> None:
+        """Run `sql` (ending in "alert_id = ?") for each alert id, in one transaction."""
         with self._transaction():
-            self.conn.execute(
-                """UPDATE deliveries SET status = 'sent', attempts = attempts + 1,
-                       last_error = NULL, updated_at = ?
-                   WHERE alert_id = ? AND notifier = ?""",
-                (now, alert_id, notifier),
-            )
+            self.conn.executemany(sql, [(*params, alert_id) for alert_id in alert_ids])
+
+    def mark_sent(self, alert_ids: Iterable[str], notifier: str, now: float) -> None:
+        self._update(
+            """UPDATE deliveries SET status = 'sent', attempts = attempts + 1,
+                   last_error = NULL, updated_at = ?
+               WHERE notifier = ? AND alert_id = ?""",
+            (now, notifier),
+            alert_ids,
+        )
 
     def mark_retry(
-        self, alert_id: str, notifier: str, error: str, next_attempt_at: float, now: float
+        self,
+        alert_ids: Iterable[str],
+        notifier: str,
+        error: str,
+        next_attempt_at: float,
+        now: float,
     ) -> None:
-        with self._transaction():
-            self.conn.execute(
-                """UPDATE deliveries SET attempts = attempts + 1, last_error = ?,
-                       next_attempt_at = ?, updated_at = ?
-                   WHERE alert_id = ? AND notifier = ? AND status = 'pending'""",
-                (error, next_attempt_at, now, alert_id, notifier),
-            )
+        self._update(
+            """UPDATE deliveries SET attempts = attempts + 1, last_error = ?,
+                   next_attempt_at = ?, updated_at = ?
+               WHERE status = 'pending' AND notifier = ? AND alert_id = ?""",
+            (error, next_attempt_at, now, notifier),
+            alert_ids,
+        )
 
-    def mark_failed(self, alert_id: str, notifier: str, error: str, now: float) -> None:
-        with self._transaction():
-            self.conn.execute(
-                """UPDATE deliveries SET status = 'failed', attempts = attempts + 1,
-                       last_error = ?, updated_at = ?
-                   WHERE alert_id = ? AND notifier = ? AND status = 'pending'""",
-                (error, now, alert_id, notifier),
-            )
+    def mark_failed(self, alert_ids: Iterable[str], notifier: str, error: str, now: float) -> None:
+        self._update(
+            """UPDATE deliveries SET status = 'failed', attempts = attempts + 1,
+                   last_error = ?, updated_at = ?
+               WHERE status = 'pending' AND notifier = ? AND alert_id = ?""",
+            (error, now, notifier),
+            alert_ids,
+        )
 
     def requeue(self, alert_id: str | None, now: float) -> int:
-        """Put failed deliveries back in the outbox (one alert's, or all when `alert_id` is None)."""
+        """Put failed deliveries back in the outbox (one alert's, or all when `alert_id` is None).
+
+        Naming one alert also replays it when a silence or cooldown kept it back.
+        """
         with self._transaction():
             if alert_id is None:
                 cursor = self.conn.execute(
@@ -385,10 +493,58 @@ class Store:
                 cursor = self.conn.execute(
                     """UPDATE deliveries SET status = 'pending', attempts = 0,
                            next_attempt_at = ?, updated_at = ?
-                       WHERE status = 'failed' AND alert_id = ?""",
+                       WHERE status IN ('failed', 'silenced', 'cooldown') AND alert_id = ?""",
                     (now, now, alert_id),
                 )
         return cursor.rowcount
+
+    # -- silences ------------------------------------------------------------
+
+    def add_silence(
+        self, rule: str, feed: str | None, ends_at: float, comment: str, now: float
+    ) -> tuple[Silence, int]:
+        """Silence `rule` (on `feed`) until `ends_at`, including deliveries already waiting.
+
+        Returns the silence and how many pending deliveries it took out of the outbox.
+        """
+        with self._transaction():
+            cursor = self.conn.execute(
+                """INSERT INTO silences (rule_id, feed, starts_at, ends_at, comment)
+                   VALUES (?, ?, ?, ?, ?)""",
+                (rule, feed, now, ends_at, comment),
+            )
+            assert cursor.lastrowid is not None
+            silence = Silence(cursor.lastrowid, rule, feed, now, ends_at, comment)
+            updated = self.conn.execute(
+                """UPDATE deliveries SET status = 'silenced', last_error = ?, updated_at = ?
+                   WHERE status = 'pending' AND alert_id IN (
+                       SELECT id FROM alerts WHERE rule_id = ? AND (? IS NULL OR feed = ?))""",
+                (silence.describe(), now, rule, feed, feed),
+            )
+        return silence, updated.rowcount
+
+    def silences(self, now: float) -> list[Silence]:
+        """Silences in force at `now`, oldest first."""
+        rows = self.conn.execute(
+            "SELECT * FROM silences WHERE starts_at <= ? AND ends_at > ? ORDER BY id", (now, now)
+        )
+        return [
+            Silence(
+                row["id"],
+                row["rule_id"],
+                row["feed"],
+                row["starts_at"],
+                row["ends_at"],
+                row["comment"],
+            )
+            for row in rows
+        ]
+
+    def remove_silence(self, silence_id: int) -> bool:
+        """End a silence now (alerts it kept back stay unsent); False if there is no such id."""
+        with self._transaction():
+            cursor = self.conn.execute("DELETE FROM silences WHERE id = ?", (silence_id,))
+        return cursor.rowcount > 0
 
     def outbox_summary(self) -> tuple[int, int, float | None]:
         """(pending, failed, created_at of the oldest pending delivery)."""

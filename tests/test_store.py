@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.models import Alert, Item, Match, RuleInfo, Severity
+from monitor.noise import DeliveryPlan
 from monitor.store import QueuedAlert, Store
 
 RULE = RuleInfo("bombers", "US bombers near Venezuela", Severity.HIGH, ("air",))
@@ -28,7 +29,7 @@ def queued(key: str, notifiers: tuple[str, ...] = ("ops", "desk")) -> QueuedAler
     alert = Alert.from_match(
         Match(RULE, ("bomber",), {"killed": 6.0}), item(key), datetime(2026, 11, 20, tzinfo=UTC)
     )
-    return QueuedAlert(alert, notifiers)
+    return QueuedAlert(alert, tuple(DeliveryPlan(name, 1000.0) for name in notifiers))
 
 
 @pytest.fixture
@@ -67,10 +68,10 @@ def test_a_retry_waits_and_a_failure_becomes_a_dead_letter(store: Store) -> None
     state = store.feed_state("wire", "https://wire.example.org/rss")
     store.record_poll(state, [item("a")], [queued("a", ("ops",))], now=1000.0)
     alert_id = store.due_deliveries(now=1000.0)[0].alert.id
-    store.mark_retry(alert_id, "ops", "503", next_attempt_at=1300.0, now=1000.0)
+    store.mark_retry([alert_id], "ops", "503", next_attempt_at=1300.0, now=1000.0)
     assert store.due_deliveries(now=1200.0) == []
     assert len(store.due_deliveries(now=1300.0)) == 1
-    store.mark_failed(alert_id, "ops", "400 bad request", now=1300.0)
+    store.mark_failed([alert_id], "ops", "400 bad request", now=1300.0)
     [dead] = store.deliveries("failed")
     assert dead.attempts == 2 and dead.last_error == "400 bad request"
     assert store.outbox_summary()[:2] == (0, 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from monitor.models import Alert
@@ -28,6 +29,10 @@ class Notifier(Protocol):
     name: str
 
     async def send(self, alert: Alert) -> None: ...
+
+    async def send_batch(self, alerts: Sequence[Alert], batch_id: str) -> None:
+        """Several alerts as one message whose id (`batch_id`) is the same on every retry."""
+        ...
 
     async def aclose(self) -> None: ...
 

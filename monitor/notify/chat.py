@@ -5,11 +5,13 @@ through the Apprise library, run in a worker thread because Apprise blocks.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import apprise
 
 from monitor.errors import DeliveryError
 from monitor.models import Alert, Severity
+from monitor.notify.batch import batch_chat_body, batch_chat_title
 from monitor.notify.render import Template, chat_body, chat_title
 from monitor.notify.settings import AppriseSettings
 
@@ -42,10 +44,16 @@ class AppriseNotifier:
         return bool(self._services[index].notify(body=body, title=title, notify_type=kind))
 
     async def send(self, alert: Alert) -> None:
-        title = chat_title(alert)
         body = self._template.render(alert, chat_body)
-        kind = _NOTIFY_TYPES[alert.rule.severity]
-        done = self._done.setdefault(alert.id, set())
+        await self._post(alert.id, chat_title(alert), body, _NOTIFY_TYPES[alert.rule.severity])
+
+    async def send_batch(self, alerts: Sequence[Alert], batch_id: str) -> None:
+        """One chat message listing every alert of a group window or digest."""
+        kind = _NOTIFY_TYPES[max(a.rule.severity for a in alerts)]
+        await self._post(batch_id, batch_chat_title(alerts), batch_chat_body(alerts), kind)
+
+    async def _post(self, message_id: str, title: str, body: str, kind: apprise.NotifyType) -> None:
+        done = self._done.setdefault(message_id, set())
         failed = 0
         for index in range(len(self._services)):
             if index in done:
@@ -64,7 +72,7 @@ class AppriseNotifier:
                 f"{failed} of {len(self._services)} Apprise services did not accept the alert "
                 "(Apprise logs the reason on the 'apprise' logger)"
             )
-        del self._done[alert.id]
+        del self._done[message_id]
 
     async def aclose(self) -> None:
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from monitor.models import Alert, Severity
 from monitor.notify.render import log_line
@@ -31,6 +32,11 @@ class LogNotifier:
                 "feed": alert.item.feed,
             },
         )
+
+    async def send_batch(self, alerts: Sequence[Alert], batch_id: str) -> None:
+        """A batch is logged as its alerts, one line each (a log has no use for one long line)."""
+        for alert in alerts:
+            await self.send(alert)
 
     async def aclose(self) -> None:
         return None

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import smtplib
 import ssl
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -17,6 +18,7 @@ from email.utils import format_datetime
 
 from monitor.errors import DeliveryError
 from monitor.models import Alert
+from monitor.notify.batch import batch_html, batch_subject, batch_text
 from monitor.notify.render import (
     Template,
     clean_header,
@@ -68,17 +70,34 @@ class EmailNotifier:
 
     def message(self, alert: Alert, now: datetime) -> EmailMessage:
         """The complete message for `alert` (pure apart from rendering user templates)."""
+        return self._compose(
+            alert.id,
+            self._subject.render(alert, email_subject),
+            self._text.render(alert, email_text),
+            self._html.render(alert, email_html),
+            now,
+        )
+
+    def batch_message(self, alerts: Sequence[Alert], batch_id: str, now: datetime) -> EmailMessage:
+        """One message listing several alerts (a group window or digest); the id is the batch's."""
+        return self._compose(
+            batch_id, batch_subject(alerts), batch_text(alerts), batch_html(alerts), now
+        )
+
+    def _compose(
+        self, message_id: str, subject: str, text: str, html: str, now: datetime
+    ) -> EmailMessage:
         settings = self.settings
         message = EmailMessage(policy=SMTP)
-        message["Subject"] = clean_header(self._subject.render(alert, email_subject))
+        message["Subject"] = clean_header(subject)
         message["From"] = settings.sender
         message["To"] = ", ".join(settings.to)
         message["Date"] = format_datetime(now)
         domain = settings.sender.rpartition("@")[2]
-        message["Message-ID"] = f"<{alert.id}@{domain}>"
-        message["X-News-Monitor-Alert"] = alert.id
-        message.set_content(clean_text(self._text.render(alert, email_text)))
-        message.add_alternative(clean_text(self._html.render(alert, email_html)), subtype="html")
+        message["Message-ID"] = f"<{message_id}@{domain}>"
+        message["X-News-Monitor-Alert"] = message_id
+        message.set_content(clean_text(text))
+        message.add_alternative(clean_text(html), subtype="html")
         return message
 
     def _deliver(self, message: EmailMessage) -> None:
@@ -116,7 +135,12 @@ class EmailNotifier:
             )
 
     async def send(self, alert: Alert) -> None:
-        message = self.message(alert, datetime.now(UTC))
+        await self._send(self.message(alert, datetime.now(UTC)))
+
+    async def send_batch(self, alerts: Sequence[Alert], batch_id: str) -> None:
+        await self._send(self.batch_message(alerts, batch_id, datetime.now(UTC)))
+
+    async def _send(self, message: EmailMessage) -> None:
         try:
             await asyncio.to_thread(self._deliver, message)
         except DeliveryError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
@@ -19,6 +20,7 @@ from standardwebhooks import Webhook
 from monitor import __version__
 from monitor.errors import DeliveryError
 from monitor.models import Alert
+from monitor.notify.batch import batch_webhook_body
 from monitor.notify.render import Template, webhook_body
 from monitor.notify.settings import WebhookSettings
 
@@ -91,19 +93,25 @@ class WebhookNotifier:
         """The JSON body: the user template when it renders valid JSON, else the alert payload."""
         return self._template.render(alert, webhook_body, check=json.loads)
 
-    def headers(self, alert: Alert, body: str, now: datetime) -> dict[str, str]:
+    def headers(self, message_id: str, body: str, now: datetime) -> dict[str, str]:
         headers = dict(self.settings.headers)
         headers["content-type"] = "application/json"
-        headers["webhook-id"] = alert.id
+        headers["webhook-id"] = message_id
         headers["webhook-timestamp"] = str(int(now.timestamp()))
         if self._signers:
-            signatures = (s.sign(alert.id, now, body) for s in self._signers)
+            signatures = (s.sign(message_id, now, body) for s in self._signers)
             headers["webhook-signature"] = " ".join(signatures)
         return headers
 
     async def send(self, alert: Alert) -> None:
-        body = self.body(alert)
-        headers = self.headers(alert, body, datetime.now(UTC))
+        await self._post(alert.id, self.body(alert))
+
+    async def send_batch(self, alerts: Sequence[Alert], batch_id: str) -> None:
+        """Several alerts in one POST: {"id": batch_id, "alerts": [payloads]}, webhook-id batch_id."""
+        await self._post(batch_id, batch_webhook_body(alerts, batch_id))
+
+    async def _post(self, message_id: str, body: str) -> None:
+        headers = self.headers(message_id, body, datetime.now(UTC))
         request = self._client.build_request(
             "POST", self.settings.url, content=body.encode(), headers=headers
         )

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor import yamlfile
+from monitor.durations import parse_duration
 from monitor.errors import ConfigError, RuleError
 from monitor.models import TEXT_FIELDS, RuleInfo, Severity
 from monitor.rules.cues import DENIAL_CUES, DENIAL_LIST, NOT_DENIAL_CUES, NOT_DENIAL_LIST
@@ -34,7 +35,17 @@ from monitor.rules.terms import Term, TermTable, cased_term, parse_term, regex_t
 from monitor.rules.tree import AllOf, AnyOf, AnyTerm, Cues, Near, Node, NoneOf, Quantity
 from monitor.yamlfile import YamlList, YamlMap
 
-RULE_KEYS = ("id", "title", "severity", "tags", "fields", "match", "examples", "description")
+RULE_KEYS = (
+    "id",
+    "title",
+    "severity",
+    "tags",
+    "fields",
+    "match",
+    "examples",
+    "description",
+    "cooldown",
+)
 CONDITION_KEYS = ("all", "any", "none", "near", "number", "affirmed")
 TERM_KEYS = ("re", "cased")
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
@@ -66,6 +77,7 @@ class Rule:
     path: Path
     line: int
     examples: tuple[Example, ...] = ()
+    cooldown: float | None = None  # seconds after an alert in which lesser-or-equal ones are held
 
 
 @dataclass(frozen=True)
@@ -222,7 +234,15 @@ class Loader:
             )
         info = RuleInfo(id=rule_id, title=title.strip(), severity=severity, tags=tags)
         examples = self._examples(where, raw, fields)
-        return Rule(info, tuple(dict.fromkeys(fields)), condition, where.path, raw.line, examples)
+        cooldown = None
+        if raw.get("cooldown") is not None:
+            try:
+                cooldown = parse_duration(raw["cooldown"]) or None
+            except ValueError as exc:
+                raise where.error(raw.line_of("cooldown"), f"cooldown: {exc}") from None
+        return Rule(
+            info, tuple(dict.fromkeys(fields)), condition, where.path, raw.line, examples, cooldown
+        )
 
     def _texts(
         self, where: _Where, raw: YamlMap, key: str, default: tuple[str, ...]
