@@ -27,26 +27,42 @@ from bench.proc import cpu_seconds, emit, median
 
 
 def write_config(
-    workdir: Path, port: int, feeds: int, rules: int, concurrency: int, interval: str = "5m"
+    workdir: Path,
+    feed_urls: list[str],
+    rules_dir: Path,
+    *,
+    hook_url: str,
+    concurrency: int = 50,
+    interval: str = "5m",
 ) -> Path:
-    """A config.yaml for `feeds` feeds of the bench server on `port`, alerts to its /hook."""
-    write_rulebook(workdir / "rules", rules)
+    """A config.yaml for feeds `feed-0`... at `feed_urls`, the rules in `rules_dir`, every alert
+    to the webhook `hook_url`, state in `workdir/state/`."""
     lines = [
         f"state: {workdir / 'state' / 'news-monitor.db'}",
-        "rules: [rules/]",
+        f"rules: [{rules_dir}]",
         "max_age: 24h",
         f"defaults: {{interval: {interval}, timeout: 20s}}",
         f"concurrency: {concurrency}",
         "feeds:",
-        *(f'  - {{name: feed-{n}, url: "http://127.0.0.1:{port}/feed/{n}"}}' for n in range(feeds)),
+        *(f'  - {{name: feed-{n}, url: "{url}"}}' for n, url in enumerate(feed_urls)),
         "notifiers:",
-        f'  - {{name: hook, type: webhook, url: "http://127.0.0.1:{port}/hook"}}',
+        f'  - {{name: hook, type: webhook, url: "{hook_url}"}}',
         "routes:",
         "  - {notify: [hook]}",
     ]
     path = workdir / "config.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def server_config(workdir: Path, port: int, feeds: int, rules: int, concurrency: int) -> Path:
+    """A config for `feeds` feeds of the bench server on `port`, alerts to its receiver."""
+    base = f"http://127.0.0.1:{port}"
+    urls = [f"{base}/feed/{n}" for n in range(feeds)]
+    write_rulebook(workdir / "rules", rules)
+    return write_config(
+        workdir, urls, workdir / "rules", hook_url=f"{base}/hook", concurrency=concurrency
+    )
 
 
 def admin(port: int, path: str, *, post: bool = False) -> Any:
@@ -95,11 +111,25 @@ async def timed_cycle(app: Any) -> dict[str, Any]:
     }
 
 
+async def profiled(work: Any, output: Path) -> Any:
+    """Await `work` under pyinstrument and write its call tree to `output` (text)."""
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.001, async_mode="enabled")
+    profiler.start()
+    result = await work
+    profiler.stop()
+    output.write_text(profiler.output_text(unicode=False, color=False, show_all=False))
+    return result
+
+
 async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     from monitor.app import App
     from monitor.config import load_config
 
-    config = load_config(write_config(workdir, args.port, args.feeds, args.rules, args.concurrency))
+    config = load_config(
+        server_config(workdir, args.port, args.feeds, args.rules, args.concurrency)
+    )
     result: dict[str, Any] = {
         "feeds": args.feeds,
         "rules": args.rules,
@@ -108,6 +138,11 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     async with App.open(config) as app:
         if args.start == "cold":
             result["cold"] = await timed_cycle(app)
+            # The cold cycle's alerts exceed one delivery batch: drain them before the steady runs.
+            for _ in range(1000):
+                report = await app.deliver(force=True)
+                if report.sent + report.retried + report.failed == 0:
+                    break
         else:
             started = time.perf_counter()
             prime(app, args.port)
@@ -115,7 +150,10 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         runs = []
         for _ in range(args.runs):
             admin(args.port, "/admin/advance", post=True)
-            runs.append(await timed_cycle(app))
+            if args.profile:
+                runs.append(await profiled(timed_cycle(app), Path(args.profile)))
+            else:
+                runs.append(await timed_cycle(app))
     result["steady"] = runs
     for key in ("wall_s", "cpu_s", "feeds_per_s"):
         result[f"steady_{key}"] = median([run[key] for run in runs])
@@ -130,6 +168,7 @@ def main() -> None:
     parser.add_argument("--rules", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--start", choices=("cold", "primed"), default="cold")
+    parser.add_argument("--profile", help="write a pyinstrument profile of the steady runs here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-cycle-") as tmp:
         result = asyncio.run(measure(args, Path(tmp)))

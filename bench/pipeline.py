@@ -11,6 +11,7 @@ Run one measurement: `python -m bench.pipeline --impl ours --rules 1000 --feeds 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import tempfile
 import time
 from pathlib import Path
@@ -32,37 +33,68 @@ def corpus_bodies(feeds: int, seed: int = 1) -> list[tuple[str, bytes, str]]:
     return bodies
 
 
+class MemoryFetcher:
+    """Answers every fetch with the corpus body for that URL: the pipeline without the network."""
+
+    def __init__(self, bodies: dict[str, tuple[bytes, str]]) -> None:
+        self.bodies = bodies
+        self.client = _NoClient()
+
+    async def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None, timeout: float
+    ) -> Any:
+        from monitor.feeds.fetch import FetchResult
+
+        body, content_type = self.bodies[url]
+        return FetchResult(200, body, None, None, url, content_type)
+
+
+class _NoClient:
+    async def aclose(self) -> None:
+        return None
+
+
+async def _ours_run(
+    config_path: Path, bodies: dict[str, tuple[bytes, str]]
+) -> tuple[int, int, float]:
+    from monitor.app import App
+    from monitor.config import load_config
+
+    config = load_config(config_path)
+    app = App.open(config)
+    await app.fetcher.client.aclose()
+    app.fetcher = MemoryFetcher(bodies)  # type: ignore[assignment]
+    async with app:
+        items = alerts = 0
+        started = time.perf_counter()
+        for feed in config.feeds:
+            outcome = await app.poll(feed, respect_backoff=False)
+            if outcome.status != "new":
+                raise RuntimeError(f"{feed.name}: expected new items, got {outcome}")
+            items += outcome.items
+            alerts += len(outcome.alerts)
+        elapsed = time.perf_counter() - started
+    return items, alerts, elapsed
+
+
 def run_ours(
     rules_dir: Path, bodies: list[tuple[str, bytes, str]], runs: int, workdir: Path
 ) -> dict[str, Any]:
-    from monitor.config import FeedSettings, Route
-    from monitor.feeds.parse import parse_feed
-    from monitor.poll import alerts_for
+    """The daemon's own poll path (`App.poll`: parse, unseen, match, record) on in-memory bodies."""
+    from bench.cycle import write_config
     from monitor.rules import load_rulebook
-    from monitor.store import Store
 
     started = time.perf_counter()
-    rulebook = load_rulebook([rules_dir])
+    load_rulebook([rules_dir])
     load_seconds = time.perf_counter() - started
-    routes = (Route(notify=("hook",)),)
-    rates, alerts = [], 0
+    by_url = {f"http://bench.invalid/{name}": (body, ctype) for name, body, ctype in bodies}
+    rates, items, alerts = [], 0, 0
     for run in range(runs):
-        store = Store(workdir / f"ours-{run}.db")
-        items = alerts = 0
-        started = time.perf_counter()
-        for name, body, content_type in bodies:
-            url = f"http://127.0.0.1/{name}"
-            feed = FeedSettings(name=name, url=url, interval=300.0, timeout=20.0)
-            parsed = parse_feed(body, feed_name=name, base_url=url, content_type=content_type)
-            state = store.feed_state(name, url)
-            new = store.unseen(name, parsed)
-            now = time.time()
-            queued = alerts_for(new, rulebook, routes, feed, now, None)
-            store.record_poll(state, new, queued, now)
-            items += len(parsed)
-            alerts += len(queued)
-        rates.append(items / (time.perf_counter() - started))
-        store.close()
+        rundir = workdir / f"ours-{run}"
+        rundir.mkdir()
+        config = write_config(rundir, list(by_url), rules_dir, hook_url="http://bench.invalid/hook")
+        items, alerts, elapsed = asyncio.run(_ours_run(config, by_url))
+        rates.append(items / elapsed)
     return {
         "items_per_s": median(rates),
         "runs": rates,

@@ -1,0 +1,395 @@
+"""`python -m bench`: every benchmark of issue 7, each comparison side by side in the same run,
+medians of several runs, printed as tables (and optionally saved as JSON).
+
+    python -m bench              # the full suite (about 12 minutes on 2 cores)
+    python -m bench --quick      # smaller sizes, fewer runs (about 3 minutes)
+    python -m bench --smoke      # tiny sizes, one run each (seconds: what the test suite runs)
+    python -m bench --only pipeline,latency
+
+Every measurement runs in a fresh process against a fresh bench server; everything started is
+stopped, and every measurement has a time limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.latency import measure_latency
+from bench.proc import run_measurement
+from bench.server import ServerProcess
+
+SECTIONS = ("pipeline", "cycle", "peers", "transport", "latency")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    pipeline_feeds: int
+    pipeline_runs: int
+    rule_counts: tuple[int, ...]
+    naive_seconds: float
+    cycle_scales: tuple[tuple[int, str], ...]  # (feeds, "cold" | "primed")
+    cycle_runs: int
+    cycle_rules: int
+    peer_feeds: int
+    peer_runs: int
+    transport_feeds: int
+    latency_feeds: int
+    latency_probes: int
+    latency_window: float
+    latency_interval: float
+
+
+FULL = Sizes(
+    pipeline_feeds=100,
+    pipeline_runs=3,
+    rule_counts=(10, 100, 1000, 10000),
+    naive_seconds=20.0,
+    cycle_scales=((1000, "cold"), (10000, "primed")),
+    cycle_runs=3,
+    cycle_rules=1000,
+    peer_feeds=500,
+    peer_runs=3,
+    transport_feeds=1000,
+    latency_feeds=100,
+    latency_probes=30,
+    latency_window=120.0,
+    latency_interval=10.0,
+)
+QUICK = Sizes(
+    pipeline_feeds=20,
+    pipeline_runs=3,
+    rule_counts=(10, 100, 1000, 10000),
+    naive_seconds=5.0,
+    cycle_scales=((1000, "primed"),),
+    cycle_runs=2,
+    cycle_rules=1000,
+    peer_feeds=100,
+    peer_runs=2,
+    transport_feeds=500,
+    latency_feeds=20,
+    latency_probes=8,
+    latency_window=20.0,
+    latency_interval=10.0,
+)
+SMOKE = Sizes(
+    pipeline_feeds=2,
+    pipeline_runs=1,
+    rule_counts=(10, 100),
+    naive_seconds=1.0,
+    cycle_scales=((30, "cold"),),
+    cycle_runs=1,
+    cycle_rules=10,
+    peer_feeds=10,
+    peer_runs=1,
+    transport_feeds=30,
+    latency_feeds=3,
+    latency_probes=2,
+    latency_window=1.0,
+    latency_interval=1.0,
+)
+
+
+def _table(title: str, headers: list[str], rows: list[list[str]]) -> str:
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+    lines = [f"\n## {title}", "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join(lines)
+
+
+def _f(value: float, digits: int = 1) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def bench_pipeline(sizes: Sizes) -> tuple[dict[str, Any], str]:
+    results: dict[str, Any] = {}
+    rows = []
+    for rules in sizes.rule_counts:
+        common = ["--rules", str(rules), "--feeds", str(sizes.pipeline_feeds)]
+        ours = run_measurement(
+            "bench.pipeline",
+            ["--impl", "ours", *common, "--runs", str(sizes.pipeline_runs)],
+            timeout=900,
+        )
+        # The naive loop is slow at large rulebooks: a time-bounded sample, one run past 10 rules.
+        naive_runs = sizes.pipeline_runs if rules <= 10 else 1
+        naive = run_measurement(
+            "bench.pipeline",
+            [
+                "--impl",
+                "naive",
+                *common,
+                "--runs",
+                str(naive_runs),
+                "--max-seconds",
+                str(sizes.naive_seconds),
+            ],
+            timeout=900,
+        )
+        results[str(rules)] = {"ours": ours, "naive": naive}
+        rows.append(
+            [
+                f"{rules:,}",
+                _f(ours["items_per_s"], 0),
+                _f(naive["items_per_s"], 1),
+                f"{ours['items_per_s'] / naive['items_per_s']:,.0f}x",
+                f"{ours['alerts'] / max(ours['items'], 1):.3f}",
+                _f(ours["load_s"], 2),
+                _f(ours["peak_rss_mb"], 0),
+                _f(naive["peak_rss_mb"], 0),
+            ]
+        )
+    base = results[str(sizes.rule_counts[0])]["ours"]["items_per_s"]
+    top = results[str(sizes.rule_counts[-1])]["ours"]["items_per_s"]
+    headers = [
+        "rules",
+        "ours items/s",
+        "naive items/s",
+        "speed-up",
+        "alerts/item",
+        "rules load s",
+        "ours MB",
+        "naive MB",
+    ]
+    text = _table(
+        f"Pipeline throughput (parse + extract + match + record; {sizes.pipeline_feeds} feeds, median of {sizes.pipeline_runs})",
+        headers,
+        rows,
+    )
+    text += (
+        f"\nours at {sizes.rule_counts[-1]:,} rules vs {sizes.rule_counts[0]:,}: {base / top:.2f}x slower"
+        " (target: at most 1.3x at 10,000 vs 10)"
+    )
+    return results, text
+
+
+def bench_cycle(sizes: Sizes) -> tuple[dict[str, Any], str]:
+    results: dict[str, Any] = {}
+    rows = []
+    for feeds, start in sizes.cycle_scales:
+        with ServerProcess(feeds) as server:
+            args = [
+                "--port",
+                str(server.port),
+                "--feeds",
+                str(feeds),
+                "--runs",
+                str(sizes.cycle_runs),
+            ]
+            args += ["--start", start, "--rules", str(sizes.cycle_rules)]
+            result = run_measurement("bench.cycle", args, timeout=1200)
+        results[str(feeds)] = result
+        if "cold" in result:
+            cold = result["cold"]
+            rows.append(
+                [
+                    f"{feeds:,}",
+                    "cold",
+                    _f(cold["wall_s"]),
+                    _f(cold["feeds_per_s"], 0),
+                    _f(cold["cpu_s"]),
+                    "",
+                    str(cold["new_items"]),
+                ]
+            )
+        steady = result["steady"][0]
+        rows.append(
+            [
+                f"{feeds:,}",
+                "steady",
+                _f(result["steady_wall_s"]),
+                _f(result["steady_feeds_per_s"], 0),
+                _f(result["steady_cpu_s"]),
+                _f(result["peak_rss_mb"], 0),
+                f"{steady['new_items']} ({steady['statuses']})",
+            ]
+        )
+    text = _table(
+        f"Poll cycle at scale (App.cycle, {sizes.cycle_rules:,} rules, median of {sizes.cycle_runs} steady runs)",
+        ["feeds", "cycle", "wall s", "feeds/s", "CPU s", "peak RSS MB", "new items (outcomes)"],
+        rows,
+    )
+    return results, text
+
+
+def bench_peers(sizes: Sizes) -> tuple[dict[str, Any], str]:
+    feeds, runs = sizes.peer_feeds, sizes.peer_runs
+    results: dict[str, Any] = {}
+    with ServerProcess(feeds) as server:
+        args = [
+            "--port",
+            str(server.port),
+            "--feeds",
+            str(feeds),
+            "--runs",
+            str(runs),
+            "--start",
+            "cold",
+            "--rules",
+            "100",
+        ]
+        results["news-monitor"] = run_measurement("bench.cycle", args, timeout=1200)
+    for peer in ("reader", "feed2exec"):
+        with ServerProcess(feeds) as server:
+            args = [
+                "--peer",
+                peer,
+                "--port",
+                str(server.port),
+                "--feeds",
+                str(feeds),
+                "--runs",
+                str(runs),
+            ]
+            results[peer] = run_measurement("bench.peers", args, timeout=1800)
+    ours = results["news-monitor"]
+    rows = []
+    for name, result in results.items():
+        cold, steady = result["cold"]["wall_s"], result["steady_wall_s"]
+        rows.append(
+            [
+                name,
+                _f(cold, 2),
+                _f(steady, 2),
+                _f(result["cold"]["cpu_s"], 1),
+                _f(result["steady_cpu_s"], 2),
+                _f(result["peak_rss_mb"], 0),
+                f"{cold / ours['cold']['wall_s']:.2f}x",
+                f"{steady / ours['steady_wall_s']:.2f}x",
+            ]
+        )
+    text = _table(
+        f"Against the peers ({feeds} feeds, same server; steady = median of {runs}; ratio = peer time / ours)",
+        [
+            "tool",
+            "cold s",
+            "steady s",
+            "cold CPU s",
+            "steady CPU s",
+            "peak MB",
+            "cold ratio",
+            "steady ratio",
+        ],
+        rows,
+    )
+    text += "\nnews-monitor also matches 100 rules and records alerts; reader runs update_feeds(workers=16); feed2exec its CLI."
+    return results, text
+
+
+def bench_transport(sizes: Sizes) -> tuple[dict[str, Any], str]:
+    results: dict[str, Any] = {}
+    rows = []
+    with ServerProcess(sizes.transport_feeds) as server:
+        for client in ("httpx", "httpx-aiohttp", "aiohttp"):
+            for concurrency in (16, 50):
+                args = ["--port", str(server.port), "--feeds", str(sizes.transport_feeds)]
+                args += ["--client", client, "--concurrency", str(concurrency), "--runs", "3"]
+                result = run_measurement("bench.transport", args, timeout=600)
+                results[f"{client}@{concurrency}"] = result
+                rows.append(
+                    [
+                        client,
+                        str(concurrency),
+                        _f(result["feeds_per_s"], 0),
+                        _f(result["cpu_s"], 2),
+                        _f(result["peak_rss_mb"], 0),
+                    ]
+                )
+    text = _table(
+        f"Transport: conditional GETs of {sizes.transport_feeds} feeds (project Fetcher; bare aiohttp as the ceiling)",
+        ["client", "concurrency", "feeds/s", "CPU s", "peak MB"],
+        rows,
+    )
+    return results, text
+
+
+def bench_latency(sizes: Sizes) -> tuple[dict[str, Any], str]:
+    result = measure_latency(
+        feeds=sizes.latency_feeds,
+        probes=sizes.latency_probes,
+        window=sizes.latency_window,
+        interval=sizes.latency_interval,
+    )
+    row = [
+        str(result["feeds"]),
+        _f(result["interval_s"], 0),
+        f"{result['received']}/{result['probes']}",
+    ]
+    if result["received"]:
+        row += [
+            _f(result["p50_s"], 2),
+            _f(result["p99_s"], 2),
+            _f(result["max_s"], 2),
+            _f(result["target_s"], 0),
+        ]
+    else:
+        row += ["-", "-", "-", "-"]
+    text = _table(
+        "Detection latency (news-monitor run; item published -> webhook received)",
+        ["feeds", "interval s", "received", "p50 s", "p99 s", "max s", "target s"],
+        [row],
+    )
+    return result, text
+
+
+RUNNERS: dict[str, Callable[[Sizes], tuple[dict[str, Any], str]]] = {
+    "pipeline": bench_pipeline,
+    "cycle": bench_cycle,
+    "peers": bench_peers,
+    "transport": bench_transport,
+    "latency": bench_latency,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description="news-monitor benchmarks (issue 7)"
+    )
+    preset = parser.add_mutually_exclusive_group()
+    preset.add_argument("--quick", action="store_true", help="smaller sizes, fewer runs")
+    preset.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: checks that every benchmark runs"
+    )
+    parser.add_argument("--only", help=f"comma-separated sections of: {', '.join(SECTIONS)}")
+    parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    args = parser.parse_args(argv)
+    sizes = SMOKE if args.smoke else QUICK if args.quick else FULL
+    chosen = args.only.split(",") if args.only else list(SECTIONS)
+    unknown = [name for name in chosen if name not in RUNNERS]
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+    started = time.monotonic()
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(
+        f"# news-monitor benchmarks, {stamp}; Python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}"
+    )
+    report: dict[str, Any] = {
+        "date": stamp,
+        "cpus": os.cpu_count(),
+        "preset": "smoke" if args.smoke else "quick" if args.quick else "full",
+    }
+    for name in chosen:
+        section_started = time.monotonic()
+        result, text = RUNNERS[name](sizes)
+        report[name] = result
+        print(text + f"\n({time.monotonic() - section_started:.0f}s)", flush=True)
+    print(f"\ntotal {time.monotonic() - started:.0f}s")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
