@@ -1,4 +1,5 @@
-"""The command line: `news-monitor check | once | run | status | outbox | demo`.
+"""The command line: `news-monitor check | once | run | status | outbox | silence | demo`,
+and for rule authors `test | backtest | evaluate`.
 
 The only place where errors become exit codes: 0 success, 1 invalid config or rules (or another
 problem the message explains), 2 wrong usage.
@@ -12,12 +13,14 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from monitor import __version__
 from monitor.app import App
 from monitor.config import Config, default_config_path, load_config
 from monitor.daemon import Daemon
+from monitor.durations import parse_duration
 from monitor.errors import MonitorError
 from monitor.health import check_heartbeat, heartbeat_path
 from monitor.logs import configure_logging
@@ -202,6 +205,75 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_silence_add(args: argparse.Namespace) -> int:
+    config = load_config(_config_path(args))
+    try:
+        seconds = parse_duration(args.duration)
+    except ValueError as exc:
+        print(f"error: --for: {exc}", file=sys.stderr)
+        return 2
+    if seconds <= 0:
+        print(f"error: --for must be longer than zero, got {args.duration!r}", file=sys.stderr)
+        return 2
+    if args.feed is not None and args.feed not in {f.name for f in config.feeds}:
+        print(f"error: no feed named {args.feed!r} in {config.path}", file=sys.stderr)
+        return 1
+    try:
+        rule_ids = {rule.info.id for rule in load_rulebook(list(config.rules)).rules}
+    except MonitorError as exc:
+        # Silencing must work in the middle of an incident, even while a rule file is broken.
+        print(f"warning: cannot check the rule id, the rules do not load: {exc}", file=sys.stderr)
+    else:
+        if args.rule not in rule_ids:
+            print(f"error: no rule with id {args.rule!r} in the rulebook", file=sys.stderr)
+            return 1
+    store = Store(config.state)
+    try:
+        now = time.time()
+        silence, count = store.add_silence(args.rule, args.feed, now + seconds, args.comment, now)
+    finally:
+        store.close()
+    until = datetime.fromtimestamp(silence.ends_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"{silence.describe()} until {until}; {count} waiting deliveries silenced")
+    return 0
+
+
+def cmd_silence_list(args: argparse.Namespace) -> int:
+    config = load_config(_config_path(args))
+    store = Store(config.state)
+    try:
+        now = time.time()
+        rows = [
+            [
+                str(s.id),
+                s.rule,
+                s.feed or "(any)",
+                datetime.fromtimestamp(s.ends_at, UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                _span(s.ends_at - now),
+                s.comment,
+            ]
+            for s in store.silences(now)
+        ]
+    finally:
+        store.close()
+    print(_table(["id", "rule", "feed", "until", "left", "comment"], rows))
+    return 0
+
+
+def cmd_silence_remove(args: argparse.Namespace) -> int:
+    config = load_config(_config_path(args))
+    store = Store(config.state)
+    try:
+        removed = store.remove_silence(args.id)
+    finally:
+        store.close()
+    if not removed:
+        print(f"error: no silence with id {args.id}", file=sys.stderr)
+        return 1
+    print(f"silence {args.id} removed; new alerts of its rule are sent again")
+    return 0
+
+
 def cmd_healthcheck(args: argparse.Namespace) -> int:
     config = load_config(_config_path(args))
     problem = check_heartbeat(heartbeat_path(config.state), time.time())
@@ -209,6 +281,66 @@ def cmd_healthcheck(args: argparse.Namespace) -> int:
         print(f"unhealthy: {problem}", file=sys.stderr)
         return 1
     print("healthy: the daemon's loop is ticking")
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from monitor.rules.tool import describe_item, read_items
+
+    rulebook = load_rulebook([Path(p) for p in args.rules])
+    items = read_items(args.input)
+    matched = 0
+    for item in items:
+        report = describe_item(rulebook, item, explain=args.explain)
+        matched += report.startswith("MATCH")
+        if args.explain or report.startswith("MATCH"):
+            print(report)
+    print(f"{matched} of {len(items)} items matched {len(rulebook.rules)} rules")
+    return 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from monitor.rules.tool import backtest
+
+    try:
+        seconds = parse_duration(args.since)
+    except ValueError as exc:
+        print(f"error: --since: {exc}", file=sys.stderr)
+        return 2
+    config = load_config(_config_path(args))
+    rulebook = load_rulebook(list(config.rules))
+    if not config.state.exists():
+        print(f"no state yet at {config.state}: nothing stored to backtest")
+        return 0
+    store = Store(config.state)
+    try:
+        since = time.time() - seconds
+        total = store.count_items(since)
+
+        def progress(done: int) -> None:
+            if sys.stderr.isatty() and (done % 200 == 0 or done == total):
+                filled = int(30 * done / max(total, 1))
+                bar = "#" * filled + " " * (30 - filled)
+                print(f"\r[{bar}] {done}/{total}", end="", file=sys.stderr, flush=True)
+
+        count, per_rule, alerted = backtest(rulebook, store.iter_items(since), progress)
+    finally:
+        store.close()
+    if sys.stderr.isatty() and count:
+        print(file=sys.stderr)
+    for item, fired in alerted:
+        print(f"{', '.join(fired)}: [{item.feed}] {item.title}")
+    print(f"{count} items since {args.since} ago; {len(alerted)} would have alerted")
+    for rule in rulebook.rules:
+        print(f"  {rule.info.id:<32} {per_rule.get(rule.info.id, 0)}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from monitor.rules.evaluate import evaluate, read_labelled
+
+    rulebook = load_rulebook([Path(p) for p in args.rules])
+    print(evaluate(rulebook, read_labelled(Path(args.file))).report())
     return 0
 
 
@@ -254,6 +386,23 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_demo
     )
 
+    testing = add("test", "run rules over a feed file, URL or JSON-lines items and show why")
+    testing.add_argument("rules", nargs="+", metavar="RULES_OR_DIR", help="rule files or folders")
+    testing.add_argument("--input", required=True, metavar="FILE_OR_URL", help="items to test")
+    testing.add_argument("--explain", action="store_true", help="also near misses and numbers")
+    testing.set_defaults(handler=cmd_test)
+    backtesting = add("backtest", "re-run the current rules over stored items")
+    backtesting.add_argument("--since", default="7d", metavar="DURATION", help="e.g. 24h, 7d")
+    backtesting.set_defaults(handler=cmd_backtest)
+    evaluating = add("evaluate", "precision and recall of rules on a labelled JSON-lines set")
+    evaluating.add_argument(
+        "file", metavar="FILE.jsonl", help='lines of {"title","summary","label","category"}'
+    )
+    evaluating.add_argument(
+        "--rules", nargs="+", default=["rules"], metavar="PATH", help="default: rules/"
+    )
+    evaluating.set_defaults(handler=cmd_evaluate)
+
     outbox = add("outbox", "inspect and replay undelivered alerts")
     outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
     listing = outbox_commands.add_parser("list", help="list deliveries", parents=[common])
@@ -263,6 +412,27 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("id", nargs="?", help="alert id")
     retry.add_argument("--all", action="store_true", help="every failed delivery")
     retry.set_defaults(handler=cmd_outbox_retry)
+
+    silence = add("silence", "keep a rule's alerts from being sent for a while (still recorded)")
+    silence_commands = silence.add_subparsers(
+        dest="silence_command", required=True, metavar="ACTION"
+    )
+    adding = silence_commands.add_parser(
+        "add", help="silence a rule, also for alerts already waiting", parents=[common]
+    )
+    adding.add_argument("--rule", required=True, metavar="ID", help="rule id")
+    adding.add_argument("--feed", metavar="NAME", help="only alerts from this feed")
+    adding.add_argument(
+        "--for", dest="duration", required=True, metavar="DURATION", help="e.g. 30m, 6h, 2d"
+    )
+    adding.add_argument("--comment", default="", help="why (shown by `silence list`)")
+    adding.set_defaults(handler=cmd_silence_add)
+    silence_commands.add_parser("list", help="silences in force", parents=[common]).set_defaults(
+        handler=cmd_silence_list
+    )
+    removing = silence_commands.add_parser("remove", help="end a silence now", parents=[common])
+    removing.add_argument("id", type=int, help="silence id (from `silence list`)")
+    removing.set_defaults(handler=cmd_silence_remove)
     return parser
 
 

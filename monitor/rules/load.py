@@ -313,7 +313,7 @@ class Loader:
             raise where.error(
                 line, "a list of conditions needs a key: write any: [...] or all: [...]"
             )
-        return AnyTerm(self._term_ids(where, value, line))
+        return AnyTerm(self._term_ids(where, value, line), names=(_written(value),))
 
     def _keyed(self, where: _Where, key: str, value: Any, line: int) -> Node:
         if key == "near":
@@ -321,7 +321,7 @@ class Loader:
         if key == "number":
             return self._number(where, value, line)
         if key == "affirmed":
-            return AnyTerm(self._group(where, value, line), affirmed=True)
+            return AnyTerm(self._group(where, value, line), affirmed=True, names=_names(value))
         children = self._children(where, key, value, line)
         if key == "all":
             return children[0] if len(children) == 1 else AllOf(children)
@@ -330,7 +330,8 @@ class Loader:
         plain = [c for c in children if isinstance(c, AnyTerm) and not c.affirmed]
         if len(plain) == len(children):
             # A flat list of terms is one lookup: merge it into a single node.
-            return AnyTerm(tuple(dict.fromkeys(i for c in plain for i in c.ids)))
+            ids = tuple(dict.fromkeys(i for c in plain for i in c.ids))
+            return AnyTerm(ids, names=tuple(n for c in plain for n in c.names))
         return children[0] if len(children) == 1 else AnyOf(children)
 
     def _children(self, where: _Where, key: str, value: Any, line: int) -> tuple[Node, ...]:
@@ -366,7 +367,7 @@ class Loader:
                 value.line_of("terms"), "near: terms: must list at least two terms or term groups"
             )
         groups = tuple(
-            AnyTerm(self._group(where, group, terms.line_of(i)), affirmed=affirmed)
+            AnyTerm(self._group(where, group, terms.line_of(i)), affirmed, _names(group))
             for i, group in enumerate(terms)
         )
         within = value.get("within", "sentence")
@@ -392,9 +393,9 @@ class Loader:
             raise where.error(
                 value.line_of("affirmed"), f"affirmed: must be true or false, got {affirmed!r}"
             )
-        anchors = AnyTerm(
-            self._group(where, value["near"], value.line_of("near")), affirmed=affirmed
-        )
+        near = value["near"]
+        anchors = AnyTerm(self._group(where, near, value.line_of("near")), affirmed, _names(near))
+
         bounds: dict[str, float | None] = {}
         for key in ("at_least", "at_most"):
             bound = value.get(key)
@@ -475,6 +476,19 @@ class Loader:
             self._resolving.pop()
         self._resolved[name] = tuple(dict.fromkeys(ids))
         return self._resolved[name]
+
+
+def _written(value: Any) -> str:
+    """A term as the author wrote it: "bomber*", "@target", "re: F-35[AB]"."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, text),) = value.items()
+        return f"{key}: {text}"
+    return str(value).strip()
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    values = value if isinstance(value, list) else [value]
+    return tuple(_written(v) for v in values)
 
 
 def _single(value: Any, line: int) -> YamlList:

@@ -102,6 +102,14 @@ class AnyTerm(Node):
 
     ids: tuple[int, ...]
     affirmed: bool = False
+    names: tuple[str, ...] = ()  # the terms and @lists as the author wrote them, for messages
+
+    def shown(self, describe: Describe) -> str:
+        if not self.names:
+            return describe(self.ids)
+        quoted = [repr(n) for n in self.names[:6]]
+        more = f" (+{len(self.names) - 6} more)" if len(self.names) > 6 else ""
+        return (" or ".join(quoted) if len(quoted) < 3 else ", ".join(quoted)) + more
 
     def occurrences(self, scan: FieldScan, term: int) -> list[tuple[int, int]]:
         found = scan.hits.get(term, [])
@@ -131,8 +139,8 @@ class AnyTerm(Node):
                 for s, _ in scan.hits.get(term, ())
             ]
             if denied:
-                return [f"{describe(self.ids)} only in a denial: {denied[0]!r}"]
-        return [f"no {describe(self.ids)}"]
+                return [f"{self.shown(describe)} only in a denial: {denied[0]!r}"]
+        return [f"no {self.shown(describe)}"]
 
 
 @dataclass(frozen=True)
@@ -250,7 +258,7 @@ class Near(Node):
         if missing:
             return [r for g in missing for r in g.why_not(fields, describe)]
         where = "in one sentence" if self.within is None else f"within {self.within} words"
-        names = " / ".join(describe(g.ids) for g in self.groups)
+        names = " / ".join(g.shown(describe) for g in self.groups)
         return [f"{names} all occur, but not {where}"]
 
 
@@ -311,5 +319,5 @@ class Quantity(Node):
         shown = ", ".join(f"{v:g}" for v in seen) if seen else "none"
         return [
             f"no number {' and '.join(bounds)} within {self.within} words of "
-            f"{describe(self.anchors.ids)} (numbers there: {shown})"
+            f"{self.anchors.shown(describe)} (numbers there: {shown})"
         ]
