@@ -12,7 +12,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -130,6 +130,9 @@ class WebhookReceiver:
         self.fail_next = 0
         self.fail_status = 503
         self.fail_headers: dict[str, str] = {}
+        # Seconds to wait after recording a POST before answering it (a slow receiver); a
+        # callable is asked per request.
+        self.delay: float | Callable[[], float] = 0.0
         # Standard Webhooks secrets ("whsec_..." text, or bytes for a raw key); when set, a POST
         # must verify against every one of them, else it is answered 401 and kept in `unverified`.
         self.verify_secrets: list[str | bytes] = []
@@ -161,13 +164,17 @@ class WebhookReceiver:
                         outer.rejected.append(hook)
                     else:
                         outer.received.append(hook)
+                time.sleep(outer.delay() if callable(outer.delay) else outer.delay)
                 status = outer.fail_status if failing else 200
-                self.send_response(status)
-                if failing:
-                    for name, value in outer.fail_headers.items():
-                        self.send_header(name, value)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                try:
+                    self.send_response(status)
+                    if failing:
+                        for name, value in outer.fail_headers.items():
+                            self.send_header(name, value)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the sender went away (a crash test killed it): nothing to answer
 
         self._server = _Server(("127.0.0.1", 0), Handler)
         self.port = self._server.server_address[1]
