@@ -19,6 +19,7 @@ from types import TracebackType
 from monitor.config import Config, FeedSettings
 from monitor.dispatch import Channel, DispatchReport, deliver_due
 from monitor.errors import ConfigError, MonitorError
+from monitor.feeds.article import ArticleFetcher
 from monitor.feeds.fetch import Fetcher, make_client
 from monitor.logs import register_secret
 from monitor.notify import build_notifier
@@ -84,6 +85,7 @@ class App:
     rulebook: Rulebook
     store: Store
     fetcher: Fetcher
+    articles: ArticleFetcher
     channels: dict[str, Channel]
     lock: StateLock
     _closing: list[Channel] = field(default_factory=list)
@@ -99,11 +101,13 @@ class App:
         except Exception as exc:
             lock.release()
             raise ConfigError(f"cannot open state file: {exc}", path=str(config.state)) from None
+        client = make_client()
         return cls(
             config=config,
             rulebook=rulebook,
             store=store,
-            fetcher=Fetcher(make_client()),
+            fetcher=Fetcher(client),
+            articles=ArticleFetcher(client),
             channels=build_channels(config.notifiers),
             lock=lock,
         )
@@ -122,6 +126,7 @@ class App:
     async def close(self) -> None:
         for channel in [*self.channels.values(), *self._closing]:
             await channel.notifier.aclose()
+        await self.articles.aclose()
         await self.fetcher.client.aclose()
         self.store.close()
         self.lock.release()
@@ -147,6 +152,7 @@ class App:
             rulebook=self.rulebook,
             routes=self.config.routes,
             max_age=self.config.max_age,
+            articles=self.articles,
             respect_backoff=respect_backoff,
         )
 

@@ -11,13 +11,14 @@ import hashlib
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from monitor import metrics
 from monitor.backoff import feed_retry_delay
 from monitor.config import FeedSettings, Route
 from monitor.errors import FeedParseError, FetchError
+from monitor.feeds.article import ArticleFetcher
 from monitor.feeds.fetch import Fetcher
 from monitor.feeds.parse import parse_feed
 from monitor.models import Alert, Item
@@ -71,6 +72,35 @@ def alerts_for(
     return queued
 
 
+async def with_full_text(
+    items: Sequence[Item],
+    feed: FeedSettings,
+    articles: ArticleFetcher,
+    rulebook: Rulebook,
+    now: float,
+    max_age: float | None,
+) -> list[Item]:
+    """Items whose `content` is the linked article's main text, for feeds that opt in.
+
+    `full_text: candidates` fetches only items some rule already partly matches. A failed fetch
+    keeps the item as the feed gave it: the article is a bonus, never a reason to lose an item.
+    """
+
+    async def enrich(item: Item) -> Item:
+        if is_stale(item, now, max_age) or not item.link.startswith(("http://", "https://")):
+            return item
+        if feed.full_text == "candidates" and not rulebook.is_candidate(item):
+            return item
+        try:
+            text = await articles.fetch_text(item.link, allow_private=feed.allow_private)
+        except FetchError as exc:
+            log.warning("article %s not fetched: %s", item.link, exc, extra={"feed": feed.name})
+            return item
+        return replace(item, content=text) if text else item
+
+    return list(await asyncio.gather(*(enrich(item) for item in items)))
+
+
 async def poll_feed(
     feed: FeedSettings,
     *,
@@ -79,6 +109,7 @@ async def poll_feed(
     rulebook: Rulebook,
     routes: Sequence[Route],
     max_age: float | None,
+    articles: ArticleFetcher | None = None,
     respect_backoff: bool = True,
 ) -> PollOutcome:
     """Poll `feed` once and record the result. Never raises for feed problems."""
@@ -90,6 +121,7 @@ async def poll_feed(
         rulebook=rulebook,
         routes=routes,
         max_age=max_age,
+        articles=articles,
         respect_backoff=respect_backoff,
     )
     if outcome.status != "backing_off":
@@ -117,6 +149,7 @@ async def _poll(
     rulebook: Rulebook,
     routes: Sequence[Route],
     max_age: float | None,
+    articles: ArticleFetcher | None,
     respect_backoff: bool,
 ) -> PollOutcome:
     state = store.feed_state(feed.name, feed.url)
@@ -164,6 +197,8 @@ async def _poll(
 
     new_items = store.unseen(feed.name, items)
     now = time.time()
+    if articles is not None and feed.full_text != "off":
+        new_items = await with_full_text(new_items, feed, articles, rulebook, now, max_age)
     queued = await asyncio.to_thread(alerts_for, new_items, rulebook, routes, feed, now, max_age)
     store.record_poll(validators, new_items, queued, now)
     for entry in queued:

@@ -78,6 +78,10 @@ class Rulebook:
                 matches.append(found)
         return matches
 
+    def is_candidate(self, item: Item) -> bool:
+        """True when some rule's required terms occur: the item is worth a full-text fetch."""
+        return bool(self._candidates(self._scan(item)))
+
     def explain(self, item: Item) -> list[Verdict]:
         """Rules that fired, and near misses (some required term occurred) with the reasons."""
         scans = self._scan(item)
