@@ -8,11 +8,14 @@ being enabled and without opening the database.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from monitor import metrics
+
+log = logging.getLogger("monitor.health")
 
 STALE_AFTER = 60.0  # seconds without a tick before the loop counts as stalled
 
@@ -30,6 +33,7 @@ class Health:
     ready: bool = False
     stale_after: float = STALE_AFTER
     heartbeat: Path | None = field(default=None)
+    _heartbeat_failing: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.stale_after > 0:
@@ -39,9 +43,18 @@ class Health:
         """Record that the loop is alive at `now` (unix time)."""
         self.last_tick = now
         metrics.LOOP_LAST_TICK.set(now)
-        if self.heartbeat is not None:
+        if self.heartbeat is None:
+            return
+        try:
             self.heartbeat.touch()
             os.utime(self.heartbeat, (now, now))
+        except OSError as exc:
+            # The loop itself is fine; a stale heartbeat will make the health check say so.
+            if not self._heartbeat_failing:
+                log.warning("cannot write heartbeat %s: %s", self.heartbeat, exc.strerror)
+            self._heartbeat_failing = True
+        else:
+            self._heartbeat_failing = False
 
     def age(self, now: float) -> float:
         """Seconds since the last tick."""

@@ -229,6 +229,19 @@ class TestHeartbeat:
         assert problem is not None
         assert "100 s ago" in problem
 
+    def test_a_heartbeat_that_cannot_be_written_does_not_stop_the_loop(
+        self, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A vanished /data makes the health check fail, not the tick that also watches files."""
+        beat = tmp_path / "gone" / "news-monitor.db.heartbeat"
+        health = Health(last_tick=0, heartbeat=beat)
+        health.tick(1_000_000.0)
+        health.tick(1_000_002.0)
+        assert health.last_tick == 1_000_002.0
+        assert [r.getMessage() for r in caplog.records if "heartbeat" in r.getMessage()] == [
+            f"cannot write heartbeat {beat}: No such file or directory"
+        ]
+
     def test_a_missing_heartbeat_is_unhealthy(self, tmp_path: Path) -> None:
         """Before the loop first ticks there is nothing to vouch for it."""
         problem = check_heartbeat(tmp_path / "absent.heartbeat", now=time.time())
