@@ -341,3 +341,29 @@ def test_python_dash_m_runs_the_same_cli() -> None:
     assert result.returncode == 0
     for command in ("check", "once", "run", "status", "demo"):
         assert command in result.stdout
+
+
+def test_status_shows_feed_health_rule_matches_and_the_outbox(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    webhook_receiver: WebhookReceiver,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`status` tells an operator which feed fails, what matched, and what waits to be sent."""
+    good = feed_server.serve("/good.xml", rss([BOMBERS]))
+    broken = feed_server.serve("/broken.xml", "oops", status=500)
+    webhook_receiver.fail_next = 1
+    config = write_config(
+        tmp_path, {"good": good, "broken": broken}, webhook=webhook_receiver.url()
+    )
+    once(config)
+    capsys.readouterr()
+    assert main(["status", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    feeds = out.split("RULES")[0]
+    broken_line = next(line for line in feeds.splitlines() if line.startswith("broken"))
+    assert " 1 " in broken_line and "500" in broken_line
+    rules = out.split("RULES")[1].split("OUTBOX")[0]
+    bomber_line = next(line for line in rules.splitlines() if "bomber-flights" in line)
+    assert bomber_line.split()[-1] == "1"
+    assert "pending 1" in out.split("OUTBOX")[1]
