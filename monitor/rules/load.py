@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from monitor import yamlfile
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError, RuleError
@@ -140,6 +142,9 @@ class Loader:
             raise
         except ConfigError as exc:
             raise RuleError(_bare_message(exc), path=str(path), line=exc.line) from None
+        except yaml.YAMLError as exc:
+            # yamlfile lets the reader's complaint about control characters through.
+            raise RuleError(f"invalid YAML: {exc}", path=str(path)) from None
         if doc is None:
             return
         if not isinstance(doc, YamlMap):

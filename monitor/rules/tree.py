@@ -211,7 +211,7 @@ class NoneOf(Node):
 
 @dataclass(frozen=True)
 class Near(Node):
-    """One term of every group within `within` words of each other (None: in one sentence)."""
+    """One term of every group in one sentence, at most `within` words apart (None: anywhere in it)."""
 
     groups: tuple[AnyTerm, ...]
     within: int | None
@@ -232,8 +232,8 @@ class Near(Node):
             # Grow a window from this leftmost occurrence until every group is in it.
             chosen: dict[int, tuple[int, int, int, int]] = {}
             for later in occurrences[i:]:
-                if self.within is None and sentences[later[0]] != sentences[start]:
-                    break
+                if sentences[later[0]] != sentences[start]:
+                    break  # proximity never reaches across a sentence boundary
                 if self.within is not None and later[0] - end > self.within:
                     break
                 chosen.setdefault(later[2], later)

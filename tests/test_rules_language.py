@@ -1,0 +1,254 @@
+"""The richer rule language: proximity, inflections, lists, numbers, denials, case, regex safety."""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from monitor.errors import RuleError
+from monitor.models import Item
+from monitor.rules import Rulebook, load_rulebook
+
+
+def rulebook_of(tmp_path: Path, text: str, name: str = "rules.yaml") -> Rulebook:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return load_rulebook([path])
+
+
+def item(title: str, summary: str = "") -> Item:
+    return Item(feed="test", key=title, title=title, link="", summary=summary)
+
+
+def fired(rulebook: Rulebook, title: str, summary: str = "") -> list[str]:
+    return [m.rule.id for m in rulebook.match(item(title, summary))]
+
+
+class TestProximity:
+    RULES = """
+        rules:
+          - id: close
+            match:
+              near: {terms: [strike, [Venezuela, Caracas]], within: 3}
+          - id: sentence
+            match:
+              near: {terms: [strike, [Venezuela, Caracas]], within: sentence}
+        """
+
+    def test_terms_within_n_words_fire(self, tmp_path: Path) -> None:
+        """Three words apart is near enough for `within: 3`, four is not."""
+        rulebook = rulebook_of(tmp_path, self.RULES)
+        assert fired(rulebook, "a strike on targets in Caracas") == ["close", "sentence"]
+        assert fired(rulebook, "a strike on far away targets in Caracas") == ["sentence"]
+
+    def test_order_does_not_matter(self, tmp_path: Path) -> None:
+        """Proximity holds whichever term comes first."""
+        rulebook = rulebook_of(tmp_path, self.RULES)
+        assert fired(rulebook, "Caracas fears a strike") == ["close", "sentence"]
+
+    def test_same_sentence_stops_at_a_full_stop(self, tmp_path: Path) -> None:
+        """Terms in different sentences are not in one sentence."""
+        rulebook = rulebook_of(tmp_path, self.RULES)
+        assert fired(rulebook, "Workers strike. Venezuela exports fall") == []
+        assert fired(rulebook, "Workers strike in the U.S. and Venezuela") == ["sentence"]
+
+    def test_terms_in_different_fields_are_never_near(self, tmp_path: Path) -> None:
+        """A strike in the headline and Venezuela in the summary are not near each other."""
+        rulebook = rulebook_of(tmp_path, self.RULES)
+        assert fired(rulebook, "Strike", "Venezuela") == []
+
+
+class TestInflections:
+    def test_tilde_matches_inflected_forms(self, tmp_path: Path) -> None:
+        """ "~strike" covers strikes and struck; "~deploy" covers deployed and deployment."""
+        rulebook = rulebook_of(
+            tmp_path,
+            """
+            rules:
+              - id: r
+                match: {any: [~strike, ~deploy]}
+            """,
+        )
+        for text in ("strikes", "struck", "striking", "deployed", "deployment", "deploys"):
+            assert fired(rulebook, f"the {text} began") == ["r"], text
+        assert fired(rulebook, "the striker scored") == []
+
+    def test_wildcard_matches_any_ending(self, tmp_path: Path) -> None:
+        """ "bombard*" covers the Spanish bombardeo and bombardearon."""
+        rulebook = rulebook_of(
+            tmp_path,
+            """
+            rules:
+              - id: r
+                match: {any: [bombard*]}
+            """,
+        )
+        assert fired(rulebook, "el bombardeo de ayer") == ["r"]
+        assert fired(rulebook, "bombardearon la base") == ["r"]
+        assert fired(rulebook, "bomba") == []
+
+    def test_a_short_wildcard_is_refused(self, tmp_path: Path) -> None:
+        """ "us*" would match half the language; the loader says so."""
+        with pytest.raises(RuleError, match="at least 3 letters"):
+            rulebook_of(tmp_path, "rules: [{id: r, match: {any: ['us*']}}]")
+
+
+class TestLists:
+    def test_lists_are_shared_across_files(self, tmp_path: Path) -> None:
+        """A list declared in one file is used by rules in another."""
+        (tmp_path / "a_theatre.yaml").write_text("lists:\n  place: [Venezuela, Padrino López]\n")
+        (tmp_path / "b_rules.yaml").write_text(
+            "rules:\n  - id: r\n    match: {all: [bomber, '@place']}\n"
+        )
+        rulebook = load_rulebook([tmp_path])
+        assert fired(rulebook, "Bomber seen by Padrino Lopez") == ["r"]
+        (found,) = rulebook.match(item("bomber over Venezuela"))
+        assert found.matched == ("bomber", "Venezuela")
+
+    def test_lists_can_include_lists(self, tmp_path: Path) -> None:
+        """@all_places expands the lists it names."""
+        rulebook = rulebook_of(
+            tmp_path,
+            """
+            lists:
+              capital: [Caracas]
+              all_places: [Venezuela, "@capital"]
+            rules:
+              - id: r
+                match: {any: ["@all_places"]}
+            """,
+        )
+        assert fired(rulebook, "in Caracas") == ["r"]
+
+    def test_a_loop_between_lists_is_an_error(self, tmp_path: Path) -> None:
+        """Lists that include each other are reported with file and line."""
+        with pytest.raises(RuleError, match=r"rules.yaml:2: lists refer to each other in a loop"):
+            rulebook_of(tmp_path, "lists:\n  a: ['@b']\n  b: ['@a']\n")
+
+    def test_the_same_list_twice_is_an_error(self, tmp_path: Path) -> None:
+        """Two files declaring the same list name cannot both be right."""
+        (tmp_path / "a.yaml").write_text("lists:\n  place: [Venezuela]\n")
+        (tmp_path / "b.yaml").write_text("lists:\n  place: [Cuba]\n")
+        with pytest.raises(RuleError, match=r"b.yaml:2: list 'place' is already defined at"):
+            load_rulebook([tmp_path])
+
+
+class TestNumbers:
+    RULES = """
+        rules:
+          - id: deadly
+            match:
+              number: {near: [~kill, dead, muertos], at_least: 10, as: killed}
+        """
+
+    @pytest.mark.parametrize(
+        ("text", "value"),
+        [
+            ("Strikes killed at least 37 people", 37),
+            ("thirty-seven people were killed", 37),
+            ("the attack left 1,200 dead", 1200),
+            ("el ataque dejó doce muertos", 12),
+            ("treinta y siete muertos", 37),
+        ],
+    )
+    def test_numbers_at_or_above_the_threshold_fire_with_their_value(
+        self, tmp_path: Path, text: str, value: int
+    ) -> None:
+        """The count read from the text goes into the match's values."""
+        (found,) = rulebook_of(tmp_path, self.RULES).match(item(text))
+        assert found.values == {"killed": value}
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "six people were killed",
+            "killed in 2019 during a raid",  # a year is not a death toll
+            "the B-52 killed",  # a model number is not a count
+            "killed. Then 40 boats left port",  # another sentence
+        ],
+    )
+    def test_small_numbers_years_and_model_numbers_do_not_fire(
+        self, tmp_path: Path, text: str
+    ) -> None:
+        """Only a real count at or above the threshold counts."""
+        assert fired(rulebook_of(tmp_path, self.RULES), text) == []
+
+
+class TestDenials:
+    RULES = """
+        rules:
+          - id: strike
+            match:
+              all:
+                - affirmed: [~strike]
+                - any: [Venezuela]
+        """
+
+    def test_a_flat_denial_does_not_fire(self, tmp_path: Path) -> None:
+        """ "No plans to strike" is not a strike."""
+        rulebook = rulebook_of(tmp_path, self.RULES)
+        assert fired(rulebook, "Pentagon says it has no plans to strike Venezuela") == []
+        assert fired(rulebook, "EEUU niega que vaya a strike Venezuela") == []
+
+    def test_a_new_action_beside_a_denial_fires(self, tmp_path: Path) -> None:
+        """A denial in one sentence does not hide a reported strike in the next."""
+        rulebook = rulebook_of(tmp_path, self.RULES)
+        text = "Officials denied a ground war was planned. Hours later US jets struck Venezuela."
+        assert fired(rulebook, text) == ["strike"]
+
+    def test_not_ruling_out_is_not_a_denial(self, tmp_path: Path) -> None:
+        """ "Does not rule out" keeps the option open, so it fires."""
+        rulebook = rulebook_of(tmp_path, self.RULES)
+        assert fired(rulebook, "Trump does not rule out strikes on Venezuela") == ["strike"]
+
+
+class TestCase:
+    def test_cased_terms_tell_us_from_us(self, tmp_path: Path) -> None:
+        """{cased: US} matches the country, not the pronoun."""
+        rulebook = rulebook_of(
+            tmp_path,
+            """
+            rules:
+              - id: r
+                match: {all: [{cased: US}, {cased: CIA}]}
+            """,
+        )
+        assert fired(rulebook, "US says CIA is ready") == ["r"]
+        assert fired(rulebook, "let us see what the cia does") == []
+
+
+class TestRegex:
+    def test_a_catastrophic_pattern_cannot_hang_matching(self, tmp_path: Path) -> None:
+        """(a+)+$ on a long run of a's finishes at once under RE2 (Python's re would not)."""
+        rulebook = rulebook_of(tmp_path, "rules: [{id: r, match: {any: [{re: '(a+)+$'}]}}]")
+        started = time.monotonic()
+        assert fired(rulebook, "a" * 50_000 + "!") == []
+        assert time.monotonic() - started < 30  # a backtracking engine would take ages
+
+    def test_patterns_re2_cannot_run_are_refused_at_load(self, tmp_path: Path) -> None:
+        """Backreferences are not linear-time; the loader names the problem and the line."""
+        with pytest.raises(RuleError, match=r"rules.yaml:1: invalid regular expression"):
+            rulebook_of(tmp_path, r"rules: [{id: r, match: {any: [{re: '(a)\1'}]}}]")
+
+
+class TestExplain:
+    def test_near_misses_say_what_was_missing(self, tmp_path: Path) -> None:
+        """A rule with one branch satisfied reports the branch that failed, by its written name."""
+        rulebook = rulebook_of(
+            tmp_path,
+            """
+            lists:
+              place: [Venezuela]
+            rules:
+              - id: r
+                match:
+                  all: [bomber, "@place"]
+                  none: [jacket]
+            """,
+        )
+        (verdict,) = rulebook.explain(item("bomber jacket sale"))
+        assert verdict.match is None
+        assert verdict.reasons == ("no '@place'", "excluded by 'jacket'")

@@ -1,0 +1,178 @@
+"""The shipped rulebook (rules/) and the rule-author commands: test, backtest, evaluate."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from monitor.cli import main
+from monitor.models import Item, Severity
+from monitor.rules import load_rulebook
+from monitor.rules.evaluate import evaluate, read_labelled
+from monitor.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = ROOT / "rules"
+LABELLED = Path(__file__).resolve().parent / "data" / "labelled.jsonl"
+
+
+def item(title: str, summary: str = "") -> Item:
+    return Item(feed="test", key=title, title=title, link="", summary=summary)
+
+
+class TestShippedRulebook:
+    def test_every_rule_agrees_with_its_examples(self) -> None:
+        """`news-monitor check` passes on the rulebook we ship."""
+        assert load_rulebook([RULES]).example_failures() == []
+
+    def test_the_ladder_has_a_rung_for_every_kind_of_escalation(self) -> None:
+        """Air, naval, lethal, land, special operations, covert, diplomatic, mobilisation."""
+        rules = {r.info.id: r.info for r in load_rulebook([RULES]).rules}
+        assert all(info.title and info.tags for info in rules.values())
+        assert rules["strike-inside-target"].severity is Severity.CRITICAL
+        assert rules["ground-operation"].severity is Severity.CRITICAL
+        assert rules["bomber-show-of-force"].severity is Severity.HIGH
+        assert rules["lethal-boat-strike"].severity is Severity.HIGH
+        for rung in ("naval-air-buildup", "special-operations-prep", "covert-action",
+                     "diplomatic-rupture", "target-mobilisation"):  # fmt: skip
+            assert rung in rules
+
+    def test_it_meets_its_targets_on_the_labelled_set(self) -> None:
+        """Precision >= 0.95 and recall >= 0.90 on the development set in tests/data."""
+        score = evaluate(load_rulebook([RULES]), read_labelled(LABELLED))
+        assert score.precision >= 0.95, score.report()
+        assert score.recall >= 0.90, score.report()
+
+    def test_the_labelled_set_is_large_and_hard(self) -> None:
+        """At least 200 items, half the negatives look-alikes, some Spanish."""
+        examples = read_labelled(LABELLED)
+        negatives = [e for e in examples if e.label == "none"]
+        assert len(examples) >= 200
+        assert sum(e.category.startswith("lookalike") for e in negatives) >= len(negatives) / 2
+        spanish = [e for e in examples if any(w in e.item.title for w in (" de ", " en ", " la "))]
+        assert len(spanish) >= 20
+
+    def test_a_death_toll_goes_into_the_alert(self) -> None:
+        """The number of dead is extracted from the text into the match's values."""
+        rulebook = load_rulebook([RULES])
+        (found,) = rulebook.match(
+            item("US strike on a drug boat in the Caribbean kills fourteen, Pentagon says")
+        )
+        assert found.rule.id == "lethal-boat-strike"
+        assert found.values == {"killed": 14}
+
+    def test_another_theatre_needs_only_a_new_theatre_file(self, tmp_path: Path) -> None:
+        """Rewriting theatre.yaml turns the ladder onto another country pair."""
+        rules = tmp_path / "rules"
+        shutil.copytree(RULES, rules)
+        (rules / "theatre.yaml").write_text(
+            "lists:\n"
+            "  target: [Atlantis, Atlantean, Poseidonia]\n"
+            "  target_inside: [inside Atlantis, in Atlantis, Poseidonia]\n"
+            "  target_forces: [Atlantean army, Atlantean navy]\n"
+            "  actor: [Lemuria, Lemurian]\n"
+            "  theatre_sea: [Atlantic]\n"
+            "  elsewhere: [Venezuela]\n",
+            encoding="utf-8",
+        )
+        for name in ("escalation.yaml",):
+            text = (rules / name).read_text(encoding="utf-8")
+            (rules / name).write_text(text.split("    examples:")[0] + "\n", encoding="utf-8")
+        rulebook = load_rulebook([rules])
+        found = rulebook.match(item("Lemurian B-52 bombers fly near Atlantis in a show of force"))
+        assert [m.rule.id for m in found] == ["bomber-show-of-force"]
+        assert rulebook.match(item("US B-52 bombers fly near Venezuela")) == []
+
+
+def write_jsonl(path: Path, rows: list[dict[str, str]]) -> Path:
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+class TestAuthorCommands:
+    def test_test_shows_the_rule_the_spans_and_the_numbers(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`news-monitor test` prints the rule, bracketed spans, values and near misses."""
+        items = write_jsonl(
+            tmp_path / "items.jsonl",
+            [
+                {"title": "US strike on drug boat off Venezuela kills 11"},
+                {"title": "Bomber jackets are the rage in Caracas"},
+            ],
+        )
+        assert main(["test", str(RULES), "--input", str(items), "--explain"]) == 0
+        out = capsys.readouterr().out
+        assert "MATCH lethal-boat-strike: US strike on drug boat off Venezuela kills 11" in out
+        assert "[strike]" in out and "[11]" in out
+        assert "killed=11" in out
+        assert "no match: Bomber jackets are the rage in Caracas" in out
+        assert "1 of 2 items matched" in out
+
+    def test_test_reads_a_feed_file(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """An RSS file works as input as well as JSON lines."""
+        feed = tmp_path / "feed.xml"
+        feed.write_text(
+            "<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>"
+            "<item><title>Pentagon sends more warships to the Caribbean near Venezuela</title>"
+            "<guid>1</guid></item></channel></rss>",
+            encoding="utf-8",
+        )
+        assert main(["test", str(RULES), "--input", str(feed)]) == 0
+        assert "MATCH naval-air-buildup" in capsys.readouterr().out
+
+    def test_evaluate_prints_precision_recall_and_categories(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`news-monitor evaluate` scores a labelled set and lists what it got wrong."""
+        labelled = write_jsonl(
+            tmp_path / "set.jsonl",
+            [
+                {"title": "US bombers fly near Venezuela", "label": "alert", "category": "air"},
+                {"title": "Venezuela inflation slows", "label": "none", "category": "other"},
+                {"title": "Venezuelan chef wins award", "label": "alert", "category": "food"},
+            ],
+        )
+        assert main(["evaluate", str(labelled), "--rules", str(RULES)]) == 0
+        out = capsys.readouterr().out
+        assert "precision 1.000" in out
+        assert "recall    0.500" in out
+        assert "food                     0.00  (0/1)" in out
+        assert "missed: line 3 [food] Venezuelan chef wins award" in out
+
+    def test_backtest_reruns_rules_over_stored_items(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Items already stored are matched again with the current rules."""
+        config = tmp_path / "config.yaml"
+        config.write_text(
+            f"state: {tmp_path / 'state.db'}\nrules: [{RULES}]\n"
+            "feeds: [{name: wire, url: 'http://127.0.0.1:9/feed.xml'}]\n"
+            "notifiers: [{name: console, type: log}]\nroutes: [{notify: [console]}]\n",
+            encoding="utf-8",
+        )
+        store = Store(tmp_path / "state.db")
+        try:
+            state = store.feed_state("wire", "http://127.0.0.1:9/feed.xml")
+            stored = [
+                Item(
+                    feed="wire",
+                    key="1",
+                    title="CIA authorised to run covert action in Venezuela",
+                    link="",
+                ),
+                Item(feed="wire", key="2", title="Caracas metro opens late", link=""),
+            ]
+            store.record_poll(state, stored, [], time.time())
+        finally:
+            store.close()
+        assert main(["backtest", "--config", str(config), "--since", "1d"]) == 0
+        out = capsys.readouterr().out
+        assert "covert-action: [wire] CIA authorised to run covert action in Venezuela" in out
+        assert "2 items since 1d ago; 1 would have alerted" in out
