@@ -61,14 +61,10 @@ def _unique(items: Iterable[Item]) -> Iterator[Item]:
 def _xml_feed_items(
     body: bytes, feed_name: str, base_url: str, content_type: str | None
 ) -> list[Item]:
-    codec = xmlsafe.wide_encoding(body)
-    if codec is not None:
-        body = xmlsafe.to_utf8(body, codec)
-        content_type = "application/xml; charset=utf-8"
-    body = xmlsafe.strip_declarations(body)
+    body = xmlsafe.safe_xml(body, content_type)
     # No content-location: feedparser would then resolve guids against it too, and a key must
     # not change when the feed's URL does. Links are made absolute by safe_link instead.
-    headers = {"content-type": content_type} if content_type else {}
+    headers = {"content-type": xmlsafe.UTF8_XML}
     # Always a stream: given bytes or str, feedparser may treat them as a path or URL and read it.
     # Neither sanitising nor URI rewriting inside HTML matters: only its text is kept.
     result = feedparser.parse(
@@ -83,16 +79,20 @@ def _xml_feed_items(
     return [_from_feedparser(entry, feed_name, base_url) for entry in result.entries]
 
 
-def _from_feedparser(entry: Mapping[str, Any], feed_name: str, base_url: str) -> Item:
-    title = _detail_text(entry.get("title", ""), entry.get("title_detail"))
-    summary = _detail_text(entry.get("summary", ""), entry.get("summary_detail"))
-    contents = [_detail_text(c.get("value", ""), c) for c in entry.get("content", [])]
+def _from_feedparser(entry: dict[str, Any], feed_name: str, base_url: str) -> Item:
+    # dict.get, not entry.get: feedparser's own lookup of "updated"/"updated_parsed" falls back
+    # to "published" with a DeprecationWarning.
+    get = dict.get
+    title = _detail_text(get(entry, "title", ""), get(entry, "title_detail"))
+    summary = _detail_text(get(entry, "summary", ""), get(entry, "summary_detail"))
+    contents = [_detail_text(c.get("value", ""), c) for c in get(entry, "content", [])]
     content = "\n\n".join(c for c in contents if c and c != summary)
-    raw_link = entry.get("link") or ""
-    date_text = str(entry.get("published") or entry.get("updated") or "")
-    key = _key(str(entry.get("id") or ""), raw_link, base_url, title, date_text, summary)
-    published = _from_struct_time(entry.get("published_parsed") or entry.get("updated_parsed"))
-    categories = tuple(single_line(str(tag.get("term") or "")) for tag in entry.get("tags", []))
+    raw_link = get(entry, "link") or ""
+    date_text = str(get(entry, "published") or get(entry, "updated") or "")
+    key = _key(str(get(entry, "id") or ""), raw_link, base_url, title, date_text, summary)
+    parsed_date = get(entry, "published_parsed") or get(entry, "updated_parsed")
+    tags = get(entry, "tags", [])
+    categories = tuple(single_line(str(tag.get("term") or "")) for tag in tags)
     return Item(
         feed=feed_name,
         key=key,
@@ -100,7 +100,7 @@ def _from_feedparser(entry: Mapping[str, Any], feed_name: str, base_url: str) ->
         link=safe_link(raw_link, base_url),
         summary=summary,
         content=content,
-        published=published,
+        published=_from_struct_time(parsed_date),
         categories=tuple(c for c in categories if c),
     )
 
