@@ -73,9 +73,10 @@ def decode(body: bytes, content_type: str | None) -> str:
             body = body[skip:]
             candidates.append(codec)
             break
+    # The declaration is ASCII: any ASCII-compatible codec finds it, a wide one needs its own.
+    probe = body[:_PROBE_BYTES].decode(candidates[0] if candidates else "latin-1", "replace")
     if content_type and (charset := _CHARSET.search(content_type)):
         candidates.append(charset.group(1))
-    probe = body[:_PROBE_BYTES].decode(candidates[0] if candidates else "latin-1", "replace")
     if declared := _DECLARED_ENCODING.match(probe):
         candidates.append(declared.group(1))
     for codec in [*candidates, "utf-8", "windows-1252", "iso-8859-2"]:
