@@ -20,7 +20,10 @@ from monitor.metrics import REGISTRY
 __all__ = ["Health", "parse_listen", "start_http_server"]
 
 MAX_HEAD = 8192  # bytes of request line + headers; ours are probes and scrapers, never browsers
-EXCHANGE_TIMEOUT = 5.0  # seconds to read the request and write the answer
+READ_TIMEOUT = 5.0  # seconds for a client to send its request head
+WRITE_TIMEOUT = (
+    30.0  # seconds for a client to take the answer (a scrape of many feeds is megabytes)
+)
 MAX_CONNECTIONS = 32
 
 _REASONS = {
@@ -58,7 +61,7 @@ def _response(status: int, body: bytes, content_type: str, head_only: bool) -> b
     return head if head_only else head + body
 
 
-def _route(method: str, path: str, health: Health, now: float) -> tuple[int, bytes, str]:
+async def _route(method: str, path: str, health: Health, now: float) -> tuple[int, bytes, str]:
     text = "text/plain; charset=utf-8"
     if method not in ("GET", "HEAD"):
         return 405, b"only GET and HEAD\n", text
@@ -73,16 +76,21 @@ def _route(method: str, path: str, health: Health, now: float) -> tuple[int, byt
             return 200, b"ready\n", text
         return 503, b"not ready: config, store or first schedule not done yet\n", text
     if path == "/metrics":
-        return 200, generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+        # With thousands of feeds rendering takes a second or more; a thread keeps the loop ticking.
+        return 200, await asyncio.to_thread(generate_latest, REGISTRY), CONTENT_TYPE_LATEST
     return 404, b"not found: try /healthz, /readyz or /metrics\n", text
 
 
-async def _answer(
-    reader: asyncio.StreamReader, health: Health, clock: Callable[[], float]
-) -> bytes:
+async def _read_head(reader: asyncio.StreamReader) -> bytes | None:
+    """The request line and headers, or None when they exceed MAX_HEAD."""
     try:
-        head = await reader.readuntil(b"\r\n\r\n")
+        return await reader.readuntil(b"\r\n\r\n")
     except asyncio.LimitOverrunError:
+        return None
+
+
+async def _answer(head: bytes | None, health: Health, clock: Callable[[], float]) -> bytes:
+    if head is None:
         return _response(431, b"request head too large\n", "text/plain; charset=utf-8", False)
     request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
     parts = request_line.split(" ")
@@ -90,7 +98,7 @@ async def _answer(
         return _response(400, b"malformed request line\n", "text/plain; charset=utf-8", False)
     method, target = parts[0], parts[1]
     path = target.split("?", 1)[0]
-    status, body, content_type = _route(method, path, health, clock())
+    status, body, content_type = await _route(method, path, health, clock())
     return _response(status, body, content_type, method == "HEAD")
 
 
@@ -107,8 +115,11 @@ async def start_http_server(
             return
         async with slots:
             try:
-                async with asyncio.timeout(EXCHANGE_TIMEOUT):
-                    writer.write(await _answer(reader, health, clock))
+                async with asyncio.timeout(READ_TIMEOUT):
+                    head = await _read_head(reader)
+                answer = await _answer(head, health, clock)
+                async with asyncio.timeout(WRITE_TIMEOUT):
+                    writer.write(answer)
                     await writer.drain()
             except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
                 pass  # the client was too slow or went away; nothing useful to tell it
