@@ -23,7 +23,7 @@ from monitor.feeds.fetch import Fetcher, FetchResult, make_client
 from monitor.feeds.netguard import AddressPolicy, guarded_transport, is_public_address
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-MAX_IDLE_HOSTS = 1024  # politeness state kept for at most this many hosts not in use
+MAX_IDLE_HOSTS = 1024  # past this many hosts, the state of idle ones is dropped
 
 
 @dataclass

@@ -25,7 +25,6 @@ from monitor.models import Item
 MAX_BODY_BYTES = 16 * 1024 * 1024  # after gunzip; the fetcher caps what arrives at 10 MiB
 MAX_KEY_CHARS = 512  # longer ids (hostile or not) are stored as their hash
 _JSON_TYPES = ("application/feed+json", "application/json", "text/json")
-_HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 def parse_feed(
