@@ -14,7 +14,7 @@ import sys
 import threading
 from datetime import UTC, datetime
 from typing import IO, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 __all__ = [
     "REDACTED",
@@ -49,7 +49,10 @@ class Redactor:
         if len(value) < MIN_SECRET_LENGTH:
             return
         with self._lock:
-            self._secrets.update({value, quote(value, safe="")})
+            # As written, percent-encoded (as URLs print it), and decoded (a password taken
+            # from a URL's userinfo arrives still encoded).
+            forms = {value, quote(value, safe=""), unquote(value)}
+            self._secrets.update(f for f in forms if len(f) >= MIN_SECRET_LENGTH)
             # Longest first, so a secret that contains another is replaced whole.
             alternatives = sorted(self._secrets, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(s) for s in alternatives))
@@ -63,7 +66,7 @@ SECRETS = Redactor()
 
 
 def register_secret(value: str) -> None:
-    """Redact `value` (and its percent-encoded form, as it appears in URLs) from all log output."""
+    """Redact `value`, and its percent-encoded and -decoded forms, from all log output."""
     SECRETS.register(value)
 
 

@@ -146,6 +146,16 @@ class TestRedaction:
         assert "p%40ss%2Fw0rd" not in text
         assert "bob:***@hooks.example.org" in text
 
+    def test_a_password_taken_encoded_from_a_url_is_redacted_decoded_too(self) -> None:
+        """urlsplit() leaves userinfo encoded; the decoded password must not leak either."""
+        password = httpx.URL("https://bob:s3cr%3At%21x@example.org/").password  # decoded by httpx
+        register_secret("s3cr%3At%21x")  # what urlsplit(url).password gives
+        out = io.StringIO()
+        configure_logging("INFO", "json", stream=out)
+        logging.getLogger("monitor").error("auth failed with %s", password)
+        assert password == "s3cr:t!x"
+        assert "s3cr:t!x" not in out.getvalue()
+
     def test_a_secret_in_an_extra_field_is_redacted(self) -> None:
         """Fields passed with extra= go through the same filter as the message."""
         register_secret("webhook-secret-xyz")
