@@ -1,6 +1,9 @@
 # news-monitor as a container: non-root, read-only root filesystem, state in the /data volume,
 # config and rules mounted read-only at /config. See README "Running in a container".
 
+# python:3.12-slim follows the latest 3.12 patch release (3.12.5 fixed an email header-injection
+# bug); rebuild with `docker build --pull` to pick up new ones.
+
 # -- builder: a virtualenv with the package and its dependencies -------------------------------
 FROM python:3.12-slim AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
