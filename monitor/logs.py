@@ -145,6 +145,8 @@ def configure_logging(
         old.close()
     root.addHandler(handler)
     root.setLevel(level.upper())
+    use_debug = root.level <= logging.DEBUG
     for name in _CHATTY:
-        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+        # At debug level everything shows; otherwise only their warnings.
+        logging.getLogger(name).setLevel(logging.NOTSET if use_debug else logging.WARNING)
     return handler

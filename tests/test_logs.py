@@ -29,14 +29,17 @@ class Terminal(io.StringIO):
 
 @pytest.fixture
 def root_level() -> Iterator[None]:
-    """Put the root logger's handlers and level back after the test."""
+    """Put the root logger's handlers and levels back after the test."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    chatty = {name: logging.getLogger(name).level for name in ("httpx", "httpcore", "apscheduler")}
     yield
     for handler in list(root.handlers):
         if handler not in handlers:
             root.removeHandler(handler)
     root.setLevel(level)
+    for name, chatty_level in chatty.items():
+        logging.getLogger(name).setLevel(chatty_level)
 
 
 def json_lines(stream: io.StringIO) -> list[dict[str, Any]]:
@@ -90,6 +93,17 @@ class TestFormat:
         log.info("shown")
         assert [e["msg"] for e in json_lines(out)] == ["shown"]
         assert first.getvalue() == ""
+
+    def test_library_request_chatter_shows_only_at_debug(self) -> None:
+        """httpx's line per request would bury the daemon's own lines at INFO."""
+        out = io.StringIO()
+        configure_logging("INFO", "json", stream=out)
+        logging.getLogger("httpx").info("HTTP Request: GET https://example.org/ 200 OK")
+        logging.getLogger("httpx").warning("connection pool full")
+        assert [e["msg"] for e in json_lines(out)] == ["connection pool full"]
+        configure_logging("DEBUG", "json", stream=out)
+        logging.getLogger("httpx").info("HTTP Request: GET https://example.org/ 304")
+        assert json_lines(out)[-1]["msg"] == "HTTP Request: GET https://example.org/ 304"
 
     def test_an_exception_is_one_json_line_with_its_traceback(self) -> None:
         """A traceback stays inside the JSON object, so a line-based shipper keeps it whole."""
