@@ -17,7 +17,7 @@ from tests.test_end_to_end import start_daemon, stop_daemon
 
 ITEMS = 30
 KILLS = 20
-BUDGET = 45.0  # seconds for all the kill rounds together
+ROUND_WAIT = 10.0  # seconds a run may take to start delivering (about one on an idle machine)
 
 
 def test_kill_9_during_delivery_loses_nothing_and_keeps_ids(
@@ -41,13 +41,14 @@ def test_kill_9_during_delivery_loses_nothing_and_keeps_ids(
         return {hook.json()["id"] for hook in list(webhook_receiver.received)}
 
     kills = runs_that_delivered = 0
-    started = time.monotonic()
-    while kills < KILLS and time.monotonic() - started < BUDGET:
+    for _ in range(KILLS):
         before = webhook_receiver.attempts
         daemon = start_daemon(config, log)
         # Once this run has a request out (or nothing is left to send), kill it a moment later:
         # mostly while the receiver is still answering, sometimes between two deliveries.
-        wait_until(lambda n=before: webhook_receiver.attempts > n or delivered() >= expected, 15)
+        wait_until(
+            lambda n=before: webhook_receiver.attempts > n or delivered() >= expected, ROUND_WAIT
+        )
         time.sleep(rng.uniform(0.0, 0.1))
         daemon.kill()
         daemon.wait(timeout=10)
@@ -69,7 +70,7 @@ def test_kill_9_during_delivery_loses_nothing_and_keeps_ids(
         f"{len(webhook_receiver.received)} requests for {ITEMS} alerts ({duplicates} duplicates)"
     )
     assert kills >= KILLS
-    assert webhook_receiver.unverified == []
+    assert [hook.body for hook in webhook_receiver.unverified] == []
     assert set(by_id) == expected
     for payload_id, copies in by_id.items():
         assert {webhook_id for webhook_id, _ in copies} == {payload_id}
