@@ -26,6 +26,8 @@ from monitor.store import Delivery, Store
 
 log = logging.getLogger("monitor.dispatch")
 
+MAX_BATCH = 100  # alerts per message: a long digest goes out as several messages, in order
+
 
 @dataclass
 class DispatchReport:
@@ -70,20 +72,22 @@ class Message:
 
 
 def messages(store: Store, due: list[Delivery]) -> dict[str, list[Message]]:
-    """Due deliveries as messages per notifier, in outbox order; a group is fetched whole."""
+    """Due deliveries as messages per notifier, in outbox order; a group is fetched whole and
+    sent in slices of MAX_BATCH (in outbox order, so a retried slice keeps its members and id)."""
     by_notifier: dict[str, list[Message]] = {}
     groups: set[tuple[str, str]] = set()
     for delivery in due:
         name = delivery.notifier
+        queue = by_notifier.setdefault(name, [])
         if delivery.group is None:
-            message = Message(name, (delivery,), grouped=False)
-        elif (name, delivery.group) in groups:
-            continue
-        else:
+            queue.append(Message(name, (delivery,), grouped=False))
+        elif (name, delivery.group) not in groups:
             groups.add((name, delivery.group))
-            members = tuple(store.group_members(name, delivery.group))
-            message = Message(name, members, grouped=True)
-        by_notifier.setdefault(name, []).append(message)
+            members = store.group_members(name, delivery.group)
+            queue.extend(
+                Message(name, tuple(members[start : start + MAX_BATCH]), grouped=True)
+                for start in range(0, len(members), MAX_BATCH)
+            )
     return by_notifier
 
 
@@ -108,7 +112,7 @@ async def deliver_due(
     finally:
         pending, _, oldest = store.outbox_summary()
         metrics.OUTBOX_PENDING.set(pending)
-        metrics.OUTBOX_OLDEST_PENDING_AGE.set(time.time() - oldest if oldest else 0)
+        metrics.OUTBOX_OLDEST_PENDING_AGE.set(max(0.0, time.time() - oldest) if oldest else 0)
     return report
 
 

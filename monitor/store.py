@@ -547,10 +547,14 @@ class Store:
         return cursor.rowcount > 0
 
     def outbox_summary(self) -> tuple[int, int, float | None]:
-        """(pending, failed, created_at of the oldest pending delivery)."""
+        """(pending, failed, since when the longest-waiting pending delivery has been due).
+
+        A delivery held on purpose (quiet hours, a group window, a digest) counts as due only
+        from its release time, so a morning digest does not look like a stuck outbox.
+        """
         row = self.conn.execute(
             """SELECT sum(status = 'pending'), sum(status = 'failed'),
-                      min(CASE WHEN status = 'pending' THEN created_at END)
+                      min(CASE WHEN status = 'pending' THEN max(created_at, hold_until) END)
                FROM deliveries"""
         ).fetchone()
         return int(row[0] or 0), int(row[1] or 0), row[2]

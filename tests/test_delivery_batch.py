@@ -12,7 +12,7 @@ import pytest
 
 from monitor.app import build_channels
 from monitor.cli import main
-from monitor.dispatch import DispatchReport, deliver_due
+from monitor.dispatch import MAX_BATCH, DispatchReport, deliver_due
 from monitor.models import Alert, Severity
 from monitor.noise import DeliveryPlan
 from monitor.notify.batch import batch_chat_body, batch_id
@@ -111,6 +111,18 @@ class TestBatches:
         assert wait_until(lambda: time.time() > release, timeout=5)
         assert deliver(store, hook).sent == 1
         assert webhook_receiver.payloads()[0]["id"] == ALERTS[0].id
+
+    def test_a_long_digest_is_sent_in_slices(
+        self, store: Store, webhook_receiver: WebhookReceiver
+    ) -> None:
+        """150 alerts in one group arrive as 100 + 50, none twice."""
+        many = [make_alert(f"Story {n}", key=f"k{n:03}") for n in range(150)]
+        record(store, many, [DeliveryPlan("ops", time.time() - 1, "digest")])
+        assert deliver(store, WebhookSettings("ops", webhook_receiver.url())).sent == 150
+        sizes = [len(p["alerts"]) for p in webhook_receiver.payloads()]
+        assert sizes == [MAX_BATCH, 150 - MAX_BATCH]
+        keys = {a["item"]["key"] for p in webhook_receiver.payloads() for a in p["alerts"]}
+        assert len(keys) == 150
 
     def test_a_group_goes_out_as_one_email(self, store: Store, smtp_sink: SmtpSink) -> None:
         """The subject counts and lists the alerts, most severe first; the body has each one."""

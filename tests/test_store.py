@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -85,3 +87,37 @@ def test_a_feed_whose_url_changed_forgets_its_validators(store: Store) -> None:
     store.record_poll(type(state)(**{**state.__dict__, "etag": '"abc"'}), [], [], now=1000.0)
     assert store.feed_state("wire", "https://old.example.org/rss").etag == '"abc"'
     assert store.feed_state("wire", "https://new.example.org/rss").etag is None
+
+
+def test_a_state_file_of_the_first_release_is_upgraded_in_place(tmp_path: Path) -> None:
+    """Deliveries waiting in an older state file survive the upgrade and are still due."""
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(
+        """CREATE TABLE alerts (id TEXT PRIMARY KEY, rule_id TEXT NOT NULL,
+               severity INTEGER NOT NULL, feed TEXT NOT NULL, item_key TEXT NOT NULL,
+               payload TEXT NOT NULL, created_at REAL NOT NULL);
+           CREATE TABLE deliveries (alert_id TEXT NOT NULL REFERENCES alerts (id),
+               notifier TEXT NOT NULL,
+               status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+               attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL,
+               last_error TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL,
+               PRIMARY KEY (alert_id, notifier));
+           CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);"""
+    )
+    alert = queued("a").alert
+    old.execute(
+        "INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (alert.id, "bombers", 3, "wire", "a", json.dumps(alert.payload()), 900.0),
+    )
+    old.execute(
+        "INSERT INTO deliveries VALUES (?, 'ops', 'pending', 1, 950.0, '503', 900.0, 900.0)",
+        (alert.id,),
+    )
+    old.commit()
+    old.close()
+    store = Store(path)
+    [due] = store.due_deliveries(now=1000.0)
+    assert (due.alert.id, due.attempts, due.hold_until) == (alert.id, 1, 900.0)
+    store.add_silence("bombers", None, ends_at=2000.0, comment="", now=1000.0)
+    assert [d.status for d in store.deliveries()] == ["silenced"]
