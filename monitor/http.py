@@ -1,9 +1,9 @@
 """The operations endpoint: `/healthz`, `/readyz` and `/metrics` over a tiny HTTP/1.1 server.
 
 Built on `asyncio.start_server` to keep dependencies small. Every connection answers one request
-and closes; the request head is capped in size and the whole exchange in time, and the number of
-open connections is capped, so a slow or hostile client can neither stall the daemon's loop nor
-grow its memory.
+and closes; the request head is capped in size, reading it and writing the answer are each
+bounded in time, the number of open connections is capped, and /metrics is rendered in a thread,
+so a slow or hostile client can neither stall the daemon's loop nor grow its memory.
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ __all__ = ["Health", "parse_listen", "start_http_server"]
 
 MAX_HEAD = 8192  # bytes of request line + headers; ours are probes and scrapers, never browsers
 READ_TIMEOUT = 5.0  # seconds for a client to send its request head
-WRITE_TIMEOUT = (
-    30.0  # seconds for a client to take the answer (a scrape of many feeds is megabytes)
-)
+# Seconds for a client to take the answer: a scrape with thousands of feeds is megabytes.
+WRITE_TIMEOUT = 30.0
 MAX_CONNECTIONS = 32
 
 _REASONS = {
@@ -31,7 +30,6 @@ _REASONS = {
     400: "Bad Request",
     404: "Not Found",
     405: "Method Not Allowed",
-    408: "Request Timeout",
     431: "Request Header Fields Too Large",
     503: "Service Unavailable",
 }
