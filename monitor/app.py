@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import urlsplit
 
 from monitor.config import Config, FeedSettings
 from monitor.dispatch import Channel, DispatchReport, deliver_due
@@ -45,6 +46,10 @@ def register_secrets(config: Config) -> None:
     for settings in config.notifiers:
         for value in settings.secret_values:
             register_secret(value)
+    for feed in config.feeds:
+        password = urlsplit(feed.url).password
+        if password:
+            register_secret(password)
 
 
 def build_channels(settings: tuple[NotifierSettings, ...]) -> dict[str, Channel]:

@@ -125,7 +125,7 @@ async def poll_feed(
         respect_backoff=respect_backoff,
     )
     if outcome.status != "backing_off":
-        metrics.POLL_DURATION.labels(feed.name).observe(time.monotonic() - started)
+        metrics.POLL_DURATION.observe(time.monotonic() - started)
         metrics.POLLS.labels(feed.name, _OUTCOME_LABELS[outcome.status]).inc()
         metrics.ITEMS_SEEN.labels(feed.name).inc(outcome.new_items)
         for alert in outcome.alerts:
