@@ -7,6 +7,7 @@ reading the files in `load_rulebook`.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,9 +43,15 @@ class Rulebook:
         self._fields = tuple(f for f in TEXT_FIELDS if any(f in r.fields for r in self.rules))
         # Each rule is indexed under the terms of which one must occur for it to hold, so an
         # item is only evaluated against the rules whose terms it contains.
+        # A term many rules use is a common word, so each rule is indexed by its rarest conjunct.
+        usage = Counter(t for rule in self.rules for t in set(rule.condition.terms()))
+
+        def cost(terms: frozenset[int]) -> float:
+            return sum(usage[t] for t in terms)
+
         self._index: dict[int, list[int]] = {}
         for position, rule in enumerate(self.rules):
-            for term in rule.condition.required() or ():
+            for term in rule.condition.required(cost) or ():
                 self._index.setdefault(term, []).append(position)
 
     def _scan(self, item: Item) -> dict[str, FieldScan]:

@@ -78,7 +78,9 @@ def tokenize(text: str) -> Tokens:
     previous_end = 0
     for found in TOKEN_RE.finditer(text):
         start = found.start()
-        if words and _ends_sentence(text[previous_end:start], words[-1]):
+        # Most gaps are one space: skip the boundary check for them.
+        one_space = start - previous_end == 1 and text[previous_end] == " "
+        if words and not one_space and _ends_sentence(text[previous_end:start], words[-1]):
             sentence += 1
         words.append(found.group())
         starts.append(start)

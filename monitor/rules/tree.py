@@ -6,7 +6,7 @@ matched is exactly what made it fire. `why_not` says in words why a node did not
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -15,6 +15,7 @@ from monitor.rules.text import Tokens
 
 Hits = dict[int, list[tuple[int, int]]]  # term id -> [(first token, end token)]
 Describe = Callable[[Sequence[int]], str]  # term ids -> "'a', 'b' or 'c'"
+Cost = Callable[[frozenset[int]], float]
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,16 @@ class Node:
     def holds(self, fields: Sequence[FieldScan], evidence: Evidence) -> bool:
         raise NotImplementedError
 
-    def required(self) -> frozenset[int] | None:
-        """Term ids of which at least one must occur for this node to hold (None: no such set)."""
+    def required(self, cost: Cost = len) -> frozenset[int] | None:
+        """Term ids of which at least one must occur for this node to hold (None: no such set).
+
+        Where several sets would do (the conjuncts of `all`), the one of least `cost` is chosen:
+        the rulebook passes how many rules use each term, so rules are indexed by rare terms.
+        """
+        raise NotImplementedError
+
+    def terms(self) -> Iterator[int]:
+        """Every term id the node looks at."""
         raise NotImplementedError
 
     def why_not(self, fields: Sequence[FieldScan], describe: Describe) -> list[str]:
@@ -119,16 +128,20 @@ class AnyTerm(Node):
         return found
 
     def holds(self, fields: Sequence[FieldScan], evidence: Evidence) -> bool:
+        present = [t for t in self.ids if any(t in scan.hits for scan in fields)]
         found = False
-        for term in self.ids:
+        for term in present:
             for scan in fields:
                 for start, end in self.occurrences(scan, term):
                     evidence.add(term, scan, start, end)
                     found = True
         return found
 
-    def required(self) -> frozenset[int] | None:
+    def required(self, cost: Cost = len) -> frozenset[int] | None:
         return frozenset(self.ids)
+
+    def terms(self) -> Iterator[int]:
+        yield from self.ids
 
     def why_not(self, fields: Sequence[FieldScan], describe: Describe) -> list[str]:
         if self.affirmed:
@@ -155,10 +168,14 @@ class AllOf(Node):
         evidence.merge(collected)
         return True
 
-    def required(self) -> frozenset[int] | None:
-        # The smallest set of any conjunct is enough: the rule cannot hold without one of those.
-        sets = [s for s in (c.required() for c in self.children) if s is not None]
-        return min(sets, key=len) if sets else None
+    def required(self, cost: Cost = len) -> frozenset[int] | None:
+        # One conjunct's set is enough: the rule cannot hold without one of those terms.
+        sets = [s for s in (c.required(cost) for c in self.children) if s is not None]
+        return min(sets, key=cost) if sets else None
+
+    def terms(self) -> Iterator[int]:
+        for child in self.children:
+            yield from child.terms()
 
     def why_not(self, fields: Sequence[FieldScan], describe: Describe) -> list[str]:
         reasons: list[str] = []
@@ -179,11 +196,15 @@ class AnyOf(Node):
                 found = True
         return found
 
-    def required(self) -> frozenset[int] | None:
-        sets = [c.required() for c in self.children]
+    def required(self, cost: Cost = len) -> frozenset[int] | None:
+        sets = [c.required(cost) for c in self.children]
         if any(s is None for s in sets):
             return None
         return frozenset().union(*(s for s in sets if s is not None))
+
+    def terms(self) -> Iterator[int]:
+        for child in self.children:
+            yield from child.terms()
 
     def why_not(self, fields: Sequence[FieldScan], describe: Describe) -> list[str]:
         reasons = [r for c in self.children for r in c.why_not(fields, describe)]
@@ -197,8 +218,12 @@ class NoneOf(Node):
     def holds(self, fields: Sequence[FieldScan], evidence: Evidence) -> bool:
         return not any(child.holds(fields, Evidence()) for child in self.children)
 
-    def required(self) -> frozenset[int] | None:
+    def required(self, cost: Cost = len) -> frozenset[int] | None:
         return None
+
+    def terms(self) -> Iterator[int]:
+        for child in self.children:
+            yield from child.terms()
 
     def why_not(self, fields: Sequence[FieldScan], describe: Describe) -> list[str]:
         reasons = []
@@ -250,8 +275,12 @@ class Near(Node):
                 return True
         return False
 
-    def required(self) -> frozenset[int] | None:
-        return min((g.required() or frozenset() for g in self.groups), key=len)
+    def required(self, cost: Cost = len) -> frozenset[int] | None:
+        return min((frozenset(g.ids) for g in self.groups), key=cost)
+
+    def terms(self) -> Iterator[int]:
+        for group in self.groups:
+            yield from group.ids
 
     def why_not(self, fields: Sequence[FieldScan], describe: Describe) -> list[str]:
         missing = [g for g in self.groups if not g.holds(fields, Evidence())]
@@ -304,8 +333,11 @@ class Quantity(Node):
         evidence.values[self.name] = max(value, evidence.values.get(self.name, value))
         return True
 
-    def required(self) -> frozenset[int] | None:
-        return self.anchors.required()
+    def required(self, cost: Cost = len) -> frozenset[int] | None:
+        return self.anchors.required(cost)
+
+    def terms(self) -> Iterator[int]:
+        yield from self.anchors.ids
 
     def why_not(self, fields: Sequence[FieldScan], describe: Describe) -> list[str]:
         if not self.anchors.holds(fields, Evidence()):
