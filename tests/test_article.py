@@ -228,13 +228,15 @@ class TestPoliteness:
                 urls = [server.url(f"/p{n}") for n in range(4)]
                 await asyncio.gather(*(articles.fetch_text(u, allow_private=True) for u in urls))
 
-            run_with(burst, per_host=1, min_delay=0.3)
+            run_with(burst, per_host=1, min_delay=0.5)
         finally:
             server.stop()
         assert state["peak"] == 1
         gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
         assert len(gaps) == 3
-        assert all(gap >= 0.29 for gap in gaps)
+        # Starts are paced on the client; arrivals at the server carry some connect jitter.
+        assert all(gap >= 0.25 for gap in gaps)
+        assert arrivals[-1] - arrivals[0] >= 1.2
 
     def test_bad_settings_are_rejected_with_the_value(self) -> None:
         """Nonsense politeness settings fail at construction, quoting the value."""
