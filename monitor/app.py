@@ -11,6 +11,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from monitor.feeds.fetch import Fetcher, make_client
 from monitor.logs import register_secret
 from monitor.notify import build_notifier
 from monitor.notify.settings import NotifierSettings
-from monitor.poll import PollOutcome, poll_feed
+from monitor.poll import PollOutcome, observe, poll_feed
 from monitor.rules import Rulebook, load_rulebook
 from monitor.store import Store
 
@@ -150,7 +151,8 @@ class App:
         self.config, self.rulebook, self.channels = config, rulebook, channels
 
     async def poll(self, feed: FeedSettings, *, respect_backoff: bool = True) -> PollOutcome:
-        return await poll_feed(
+        started = time.monotonic()
+        outcome = await poll_feed(
             feed,
             fetcher=self.fetcher,
             store=self.store,
@@ -160,6 +162,8 @@ class App:
             articles=self.articles,
             respect_backoff=respect_backoff,
         )
+        observe(outcome, time.monotonic() - started)
+        return outcome
 
     async def deliver(
         self, *, force: bool = False, stopping: Callable[[], bool] | None = None

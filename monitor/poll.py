@@ -101,6 +101,25 @@ async def with_full_text(
     return list(await asyncio.gather(*(enrich(item) for item in items)))
 
 
+_OUTCOME_LABELS = {
+    "new": "ok",
+    "not_modified": "not_modified",
+    "unchanged": "unchanged",
+    "error": "error",
+}
+
+
+def observe(outcome: PollOutcome, seconds: float) -> None:
+    """Count a finished poll in the metrics (a poll skipped for backoff is not one)."""
+    if outcome.status == "backing_off":
+        return
+    metrics.POLL_DURATION.observe(seconds)
+    metrics.POLLS.labels(outcome.feed, _OUTCOME_LABELS[outcome.status]).inc()
+    metrics.ITEMS_SEEN.labels(outcome.feed).inc(outcome.new_items)
+    for alert in outcome.alerts:
+        metrics.MATCHES.labels(alert.rule.id, alert.rule.severity.label).inc()
+
+
 async def poll_feed(
     feed: FeedSettings,
     *,
@@ -113,45 +132,6 @@ async def poll_feed(
     respect_backoff: bool = True,
 ) -> PollOutcome:
     """Poll `feed` once and record the result. Never raises for feed problems."""
-    started = time.monotonic()
-    outcome = await _poll(
-        feed,
-        fetcher=fetcher,
-        store=store,
-        rulebook=rulebook,
-        routes=routes,
-        max_age=max_age,
-        articles=articles,
-        respect_backoff=respect_backoff,
-    )
-    if outcome.status != "backing_off":
-        metrics.POLL_DURATION.observe(time.monotonic() - started)
-        metrics.POLLS.labels(feed.name, _OUTCOME_LABELS[outcome.status]).inc()
-        metrics.ITEMS_SEEN.labels(feed.name).inc(outcome.new_items)
-        for alert in outcome.alerts:
-            metrics.MATCHES.labels(alert.rule.id, alert.rule.severity.label).inc()
-    return outcome
-
-
-_OUTCOME_LABELS = {
-    "new": "ok",
-    "not_modified": "not_modified",
-    "unchanged": "unchanged",
-    "error": "error",
-}
-
-
-async def _poll(
-    feed: FeedSettings,
-    *,
-    fetcher: Fetcher,
-    store: Store,
-    rulebook: Rulebook,
-    routes: Sequence[Route],
-    max_age: float | None,
-    articles: ArticleFetcher | None,
-    respect_backoff: bool,
-) -> PollOutcome:
     state = store.feed_state(feed.name, feed.url)
     started = time.time()
     if respect_backoff and state.retry_at is not None and state.retry_at > started:
