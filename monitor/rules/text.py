@@ -52,19 +52,25 @@ class Tokens:
         return len(self.words)
 
 
-def _ends_sentence(gap: str, previous: str) -> bool:
+def _ends_sentence(gap: str, previous: str, following: str) -> bool:
     if "\n" in gap:
         return True
-    if not any(c in gap for c in ".!?;"):
+    if any(c in gap for c in "!?;"):
+        return True
+    if "." not in gap:
         return False
-    if "." in gap and not any(c in gap for c in "!?;"):
-        # "U.S. forces", "Gen. Padrino": a full stop after an initial or a title is no boundary.
-        if len(previous) == 1 and previous.isalpha():
-            return False
-        if fold(previous) in _ABBREVIATIONS:
-            return False
-        return gap.startswith(".") and (len(gap) == 1 or not gap[1].isalnum())
-    return True
+    # A full stop ends a sentence only when space follows it and the next word is not lowercase:
+    # "EE.UU. mata", "U.S. Navy", "Gen. Padrino", "approx. five" are one sentence.
+    if not any(c.isspace() for c in gap):
+        return False
+    if following[:1].islower():
+        return False
+    if len(previous) == 1 and previous.isalpha():
+        return False
+    if fold(previous) in _ABBREVIATIONS:
+        return False
+    # "EE. UU." and "D.C.": a short capitalised word before another is an abbreviation.
+    return not (previous.isupper() and len(previous) <= 3 and following.isupper())
 
 
 def tokenize(text: str) -> Tokens:
@@ -80,9 +86,10 @@ def tokenize(text: str) -> Tokens:
         start = found.start()
         # Most gaps are one space: skip the boundary check for them.
         one_space = start - previous_end == 1 and text[previous_end] == " "
-        if words and not one_space and _ends_sentence(text[previous_end:start], words[-1]):
+        word = found.group()
+        if words and not one_space and _ends_sentence(text[previous_end:start], words[-1], word):
             sentence += 1
-        words.append(found.group())
+        words.append(word)
         starts.append(start)
         ends.append(found.end())
         sentences.append(sentence)
