@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup, Tag
 
-from monitor.feeds.text import INVISIBLE_TAGS, soup_to_text
+from monitor.feeds.text import soup_to_text
 
 BOILERPLATE_TAGS = ("nav", "aside", "footer", "header", "form", "button", "menu", "dialog")
 MAX_TEXT_CHARS = 200_000  # more than any article; bounds what matching has to read
@@ -20,7 +20,7 @@ def article_text(html: bytes | str, charset: str | None = None) -> str:
     soup = BeautifulSoup(
         html, "html.parser", from_encoding=charset if isinstance(html, bytes) else None
     )
-    for tag in soup.find_all([*INVISIBLE_TAGS, *BOILERPLATE_TAGS]):
+    for tag in soup.find_all(BOILERPLATE_TAGS):
         tag.decompose()
     main = _marked_content(soup) or _densest_paragraphs(soup) or soup.body or soup
     return soup_to_text(main)[:MAX_TEXT_CHARS]

@@ -11,17 +11,22 @@ import re
 import unicodedata
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, CData, Tag
+from bs4.element import NavigableString, PageElement
 
 # Text inside these elements is never what a reader sees.
-INVISIBLE_TAGS = ("script", "style", "noscript", "template", "head", "title", "svg", "iframe")
+INVISIBLE_TAGS = frozenset(
+    ("script", "style", "noscript", "template", "head", "title", "svg", "iframe")
+)
 
 # A line break after each of these keeps "<p>one</p><p>two</p>" from reading as "onetwo".
-BLOCK_TAGS = (
+BLOCK_TAGS = frozenset((
     "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
     "table", "blockquote", "pre", "section", "article", "header", "footer", "aside", "dt", "dd",
     "figcaption", "hr",
-)  # fmt: skip
+))  # fmt: skip
+
+_TEXT_TYPES = (NavigableString, CData)  # not their subclasses Comment, Doctype, Script, ...
 
 # C0/C1 controls and DEL except tab and newline; the line/paragraph separators; bidi embeddings,
 # overrides and isolates (U+202A-U+202E, U+2066-U+2069).
@@ -51,17 +56,30 @@ def html_to_text(html: str) -> str:
     """The visible text of an HTML fragment, with block elements on their own lines."""
     if not _LOOKS_LIKE_MARKUP.search(html):
         return clean_text(html)
-    soup = BeautifulSoup(html, "html.parser")
-    return soup_to_text(soup)
+    return soup_to_text(BeautifulSoup(html, "html.parser"))
 
 
-def soup_to_text(soup: Tag) -> str:
-    """The visible text of a parsed document or element (mutates it)."""
-    for tag in soup.find_all(INVISIBLE_TAGS):
-        tag.decompose()
-    for tag in soup.find_all(BLOCK_TAGS):
-        tag.insert_after("\n")
-    return clean_text(soup.get_text())
+def soup_to_text(root: Tag) -> str:
+    """The visible text of a parsed document or element.
+
+    One iterative walk (deeply nested hostile markup cannot exhaust the stack), about twice as
+    fast as find_all + get_text; comments, doctypes and processing instructions are skipped.
+    """
+    parts: list[str] = []
+    stack: list[PageElement | None] = [root]  # None: the end of a block element
+    while stack:
+        node = stack.pop()
+        if node is None:
+            parts.append("\n")
+        elif isinstance(node, Tag):
+            if node.name in INVISIBLE_TAGS:
+                continue
+            if node.name in BLOCK_TAGS:
+                stack.append(None)
+            stack.extend(reversed(node.contents))
+        elif type(node) in _TEXT_TYPES:
+            parts.append(str(node))
+    return clean_text("".join(parts))
 
 
 def safe_link(link: str, base_url: str) -> str:
