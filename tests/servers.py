@@ -39,6 +39,7 @@ class Resource:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # the default of 5 refuses connections under concurrent polls
 
 
 class FeedServer:
