@@ -19,11 +19,12 @@ DENIAL_CUES: tuple[str, ...] = (
     "false", "fake news", "untrue", "not true", "baseless", "unfounded",
     "no truth", "never happened", "did not happen", "not considering", "not being considered",
     "no evidence", "hoax", "rumor", "rumors", "rumour", "rumours",
+    "no decision", "not decided", "has not decided", "undecided",
     # Spanish
     "niega", "niegan", "nego", "negaron", "negado", "desmiente", "desmienten", "desmintio",
     "desmintieron", "descarta", "descartan", "descarto", "descartaron", "no hay planes",
     "no tiene planes", "no planea", "falso", "falsa", "falsos", "noticias falsas", "bulo",
-    "rechaza informes", "rechazo informes", "sin fundamento", "infundado", "infundados",
+    "rechaza informes", "rechazo informes", "ninguna decision", "no se ha decidido", "sin fundamento", "infundado", "infundados",
 )  # fmt: skip
 
 NOT_DENIAL_CUES: tuple[str, ...] = (
