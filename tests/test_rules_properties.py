@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+import tempfile
 from pathlib import Path
 
 import yaml
@@ -11,28 +12,17 @@ from hypothesis import strategies as st
 
 from monitor.errors import RuleError
 from monitor.models import Item
-from monitor.rules import Rulebook
-from monitor.rules.load import Loader
+from monitor.rules import Rulebook, load_rulebook
 
 WORD = st.text(alphabet=string.ascii_lowercase + "áéíóúñ", min_size=2, max_size=8)
 PLAIN = st.text(alphabet=string.ascii_letters + " .,;-'áéüñ0123456789", max_size=80)
 
 
 def rulebook_from(text: str) -> Rulebook:
-    """Load rule text without touching the disk (the loader reads each file the same way)."""
-    from monitor import yamlfile
-    from monitor.rules.load import Loaded, _Where
-
-    loader = Loader()
-    where = _Where(Path("mem.yaml"))
-    doc = yamlfile.loads(text, "mem.yaml")
-    if doc is not None:
-        for raw in doc.get("rules", ()):
-            loader._raw_rules.append((where, raw))
-        for name, terms in (doc.get("lists") or {}).items():
-            loader._declare_list(where, 1, name, terms)
-    built: Loaded = loader.build([])
-    return Rulebook(built)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "rules.yaml"
+        path.write_text(text, encoding="utf-8")
+        return load_rulebook([path])
 
 
 def rule(rule_id: str, terms: list[str]) -> str:
@@ -131,10 +121,6 @@ class TestLoaderProperties:
 
     @staticmethod
     def _load_or_rule_error(text: str) -> None:
-        import tempfile
-
-        from monitor.rules import load_rulebook
-
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "rules.yaml"
             path.write_text(text, encoding="utf-8")
