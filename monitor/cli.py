@@ -445,4 +445,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `news-monitor outbox list | head`: the reader left; that is not an error.
+        sys.stderr.close()
+        return 0
     return code

@@ -108,7 +108,14 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
 
 def loads(text: str, source: str = "<string>") -> Any:
     """Parse YAML text; errors become ConfigError naming `source` and the line."""
-    loader = _LineLoader(text)
+    try:
+        loader = _LineLoader(text)
+    except yaml.reader.ReaderError as exc:  # control characters are refused before parsing
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise ConfigError(
+            f"invalid YAML: control character U+{code:04X} is not allowed", path=source, line=line
+        ) from None
     try:
         root = loader.get_single_node()
         if root is None:

@@ -110,3 +110,9 @@ class TestInterpolation:
             env={"P": "a: [b, {c"},
         )
         assert "a: [b, {c" in repr(config)
+
+
+def test_a_control_character_in_the_file_is_a_config_error_with_its_line() -> None:
+    """A stray control character is reported like any other mistake, not as a traceback."""
+    with pytest.raises(ConfigError, match=r"config.yaml:2: invalid YAML"):
+        parse("max_age: 24h\nfeeds: \x1f\n")
