@@ -111,10 +111,12 @@ def loads(text: str, source: str = "<string>") -> Any:
     try:
         loader = _LineLoader(text)
     except yaml.reader.ReaderError as exc:  # control characters are refused before parsing
-        line = text.count("\n", 0, exc.position) + 1
+        reader_line = text.count("\n", 0, exc.position) + 1
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         raise ConfigError(
-            f"invalid YAML: control character U+{code:04X} is not allowed", path=source, line=line
+            f"invalid YAML: control character U+{code:04X} is not allowed",
+            path=source,
+            line=reader_line,
         ) from None
     try:
         root = loader.get_single_node()
