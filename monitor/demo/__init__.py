@@ -37,10 +37,7 @@ def demo_config_text(port: int, rules: Sequence[Path], state: Path) -> str:
             f"  - {{name: {name.split('.')[0]}, url: 'http://127.0.0.1:{port}/{name}'}}"
             for name in feeds
         ),
-        "notifiers:",
-        "  - {name: console, type: log}",
-        "routes:",
-        "  - {notify: [console]}",
+        # No notifiers: the demo prints its own summary instead of delivering anywhere.
     ]
     return "\n".join(lines) + "\n"
 
