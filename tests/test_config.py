@@ -116,3 +116,13 @@ def test_a_control_character_in_the_file_is_a_config_error_with_its_line() -> No
     """A stray control character is reported like any other mistake, not as a traceback."""
     with pytest.raises(ConfigError, match=r"config.yaml:2: invalid YAML"):
         parse("max_age: 24h\nfeeds: \x1f\n")
+
+
+def test_an_alias_bomb_is_rejected_before_anything_expands_it() -> None:
+    """A 'billion laughs' document is refused with its file and line, in no time and memory."""
+    lines = ['lol0: &lol0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, 10):
+        refs = ", ".join([f"*lol{level - 1}"] * 9)
+        lines.append(f"lol{level}: &lol{level} [{refs}]")
+    with pytest.raises(ConfigError, match=r"config.yaml:\d+: .*aliases"):
+        parse("\n".join(lines) + "\n")
