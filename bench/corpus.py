@@ -292,8 +292,9 @@ def _yaml_str(term: str) -> str:
     return json.dumps(term)  # a JSON string is a valid YAML flow scalar
 
 
-BROAD_RULES = 20  # the first rules of any rulebook are broad (weapon + place), the rest specific
-BROAD_SHARE = 0.02
+# The first rules of any rulebook are broad (a weapon near a place), the rest specific: a bigger
+# rulebook watches more specific things, so alerts per item stay near what a user can read.
+BROAD_RULES = 20
 
 
 def rule_blocks(count: int, seed: int = 7, corpus_seed: int = 1) -> list[str]:
@@ -305,7 +306,7 @@ def rule_blocks(count: int, seed: int = 7, corpus_seed: int = 1) -> list[str]:
     places = COUNTRIES + CITIES
     blocks = []
     for index in range(count):
-        broad = index < BROAD_RULES or rng.random() < BROAD_SHARE
+        broad = index < BROAD_RULES
         groups = [rng.sample(MILITARY, rng.randint(2, 5)), rng.sample(places, rng.randint(2, 5))]
         if not broad:
             groups.append(rng.sample(entities, rng.randint(1, 3)))

@@ -123,6 +123,16 @@ async def profiled(work: Any, output: Path) -> Any:
     return result
 
 
+async def use_aiohttp_transport(app: Any) -> None:
+    """Swap the App's fetch client for one on the httpx-aiohttp transport (same Fetcher)."""
+    from httpx_aiohttp import AiohttpTransport
+
+    from monitor.feeds.fetch import CLIENT_LIMITS, Fetcher, make_client
+
+    await app.fetcher.client.aclose()
+    app.fetcher = Fetcher(make_client(transport=AiohttpTransport(limits=CLIENT_LIMITS)))
+
+
 async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     from monitor.app import App
     from monitor.config import load_config
@@ -136,6 +146,8 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "concurrency": args.concurrency,
     }
     async with App.open(config) as app:
+        if args.transport == "httpx-aiohttp":
+            await use_aiohttp_transport(app)
         if args.start == "cold":
             result["cold"] = await timed_cycle(app)
             # The cold cycle's alerts exceed one delivery batch: drain them before the steady runs.
@@ -168,6 +180,7 @@ def main() -> None:
     parser.add_argument("--rules", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--start", choices=("cold", "primed"), default="cold")
+    parser.add_argument("--transport", choices=("httpx", "httpx-aiohttp"), default="httpx")
     parser.add_argument("--profile", help="write a pyinstrument profile of the steady runs here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-cycle-") as tmp:

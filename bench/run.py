@@ -312,6 +312,41 @@ def bench_transport(sizes: Sizes) -> tuple[dict[str, Any], str]:
         ["client", "concurrency", "feeds/s", "CPU s", "peak MB"],
         rows,
     )
+    # The same question on a whole steady-state cycle (App.cycle with its fetcher's client swapped).
+    rows = []
+    for transport in ("httpx", "httpx-aiohttp"):
+        with ServerProcess(sizes.transport_feeds) as server:
+            args = [
+                "--port",
+                str(server.port),
+                "--feeds",
+                str(sizes.transport_feeds),
+                "--runs",
+                str(sizes.cycle_runs),
+            ]
+            args += [
+                "--start",
+                "primed",
+                "--rules",
+                str(sizes.cycle_rules),
+                "--transport",
+                transport,
+            ]
+            result = run_measurement("bench.cycle", args, timeout=1200)
+        results[f"cycle:{transport}"] = result
+        rows.append(
+            [
+                transport,
+                _f(result["steady_wall_s"], 2),
+                _f(result["steady_feeds_per_s"], 0),
+                _f(result["steady_cpu_s"], 2),
+            ]
+        )
+    text += _table(
+        f"Transport: steady-state App.cycle over {sizes.transport_feeds} feeds (median of {sizes.cycle_runs})",
+        ["transport", "wall s", "feeds/s", "CPU s"],
+        rows,
+    )
     return results, text
 
 
