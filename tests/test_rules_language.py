@@ -61,6 +61,41 @@ class TestProximity:
         assert fired(rulebook, "Strike", "Venezuela") == []
 
 
+class TestHeadline:
+    RULES = """
+        rules:
+          - id: headline-action
+            match:
+              all:
+                - headline: {affirmed: [~strike], none: [Korea]}
+                - any: [Venezuela]
+        """
+
+    def test_action_in_headline_place_in_summary_fires(self, tmp_path: Path) -> None:
+        """The headline states the action, the summary says where: one item, one alert."""
+        rulebook = rulebook_of(tmp_path, self.RULES)
+        assert fired(rulebook, "US strikes again", "The target was in Venezuela.") == [
+            "headline-action"
+        ]
+
+    def test_action_only_in_summary_does_not_count(self, tmp_path: Path) -> None:
+        """`headline:` reads the title alone: a strike mentioned in the summary is not enough."""
+        rulebook = rulebook_of(tmp_path, self.RULES)
+        assert fired(rulebook, "Venezuela news", "Workers strike in Venezuela.") == []
+
+    def test_headline_exclusions_and_denials_hold(self, tmp_path: Path) -> None:
+        """A headline about another theatre, or a denying headline, stays silent."""
+        rulebook = rulebook_of(tmp_path, self.RULES)
+        assert fired(rulebook, "US strikes in Korea", "Venezuela watches.") == []
+        assert fired(rulebook, "US denies plans to strike", "Venezuela is calm.") == []
+
+    def test_explain_names_the_headline(self, tmp_path: Path) -> None:
+        rulebook = rulebook_of(tmp_path, self.RULES)
+        (verdict,) = rulebook.explain(item("Venezuela news", "Workers strike in Venezuela."))
+        assert verdict.match is None
+        assert any(reason.startswith("in the headline: no '~strike'") for reason in verdict.reasons)
+
+
 class TestInflections:
     def test_tilde_matches_inflected_forms(self, tmp_path: Path) -> None:
         """ "~strike" covers strikes and struck; "~deploy" covers deployed and deployment."""

@@ -9,7 +9,8 @@ File shape:
         severity: high           # info | low | medium | high | critical
         tags: [air]
         fields: [title, summary] # default: title, summary, content
-        match:                   # all / any / none / near / number / affirmed, nested freely
+        match:                   # all / any / none / near / number / affirmed / headline,
+                                 # nested freely
           all:
             - any: [B-52, bomber*]
             - any: ["@venezuela"]
@@ -34,7 +35,7 @@ from monitor.models import TEXT_FIELDS, RuleInfo, Severity
 from monitor.rules.cues import DENIAL_CUES, DENIAL_LIST, NOT_DENIAL_CUES, NOT_DENIAL_LIST
 from monitor.rules.scanner import check_regex
 from monitor.rules.terms import Term, TermTable, cased_term, parse_term, regex_term
-from monitor.rules.tree import AllOf, AnyOf, AnyTerm, Cues, Near, Node, NoneOf, Quantity
+from monitor.rules.tree import AllOf, AnyOf, AnyTerm, Cues, InFields, Near, Node, NoneOf, Quantity
 from monitor.yamlfile import YamlList, YamlMap
 
 RULE_KEYS = (
@@ -48,7 +49,7 @@ RULE_KEYS = (
     "description",
     "cooldown",
 )
-CONDITION_KEYS = ("all", "any", "none", "near", "number", "affirmed")
+CONDITION_KEYS = ("all", "any", "none", "near", "number", "affirmed", "headline")
 TERM_KEYS = ("re", "cased")
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 LIST_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
@@ -325,6 +326,9 @@ class Loader:
             return self._near(where, value, line)
         if key == "number":
             return self._number(where, value, line)
+        if key == "headline":
+            # What a headline says is its news: the summary may only name where and who.
+            return InFields(("title",), self._condition(where, value, line), "headline")
         if key == "affirmed":
             return AnyTerm(self._group(where, value, line), affirmed=True, names=_names(value))
         children = self._children(where, key, value, line)

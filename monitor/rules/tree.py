@@ -235,6 +235,32 @@ class NoneOf(Node):
 
 
 @dataclass(frozen=True)
+class InFields(Node):
+    """A condition that must hold on some fields alone: `headline:` reads only the title."""
+
+    names: tuple[str, ...]
+    child: Node
+    label: str
+
+    def _only(self, fields: Sequence[FieldScan]) -> list[FieldScan]:
+        return [scan for scan in fields if scan.name in self.names]
+
+    def holds(self, fields: Sequence[FieldScan], evidence: Evidence) -> bool:
+        return self.child.holds(self._only(fields), evidence)
+
+    def required(self, cost: Cost = len) -> frozenset[int] | None:
+        return self.child.required(cost)
+
+    def terms(self) -> Iterator[int]:
+        yield from self.child.terms()
+
+    def why_not(self, fields: Sequence[FieldScan], describe: Describe) -> list[str]:
+        return [
+            f"in the {self.label}: {r}" for r in self.child.why_not(self._only(fields), describe)
+        ]
+
+
+@dataclass(frozen=True)
 class Near(Node):
     """One term of every group in one sentence, at most `within` words apart (None: anywhere in it)."""
 
