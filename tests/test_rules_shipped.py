@@ -75,6 +75,9 @@ class TestShippedRulebook:
             "  target_inside: [inside Atlantis, in Atlantis, Poseidonia]\n"
             "  target_forces: [Atlantean army, Atlantean navy]\n"
             "  actor: [Lemuria, Lemurian]\n"
+            "  actor_assets: [Lemurian Navy]\n"
+            "  actor_campaign: [anti-piracy]\n"
+            "  neighbour_forces: [Mu]\n"
             "  theatre_sea: [Atlantic]\n"
             "  elsewhere: [Venezuela]\n",
             encoding="utf-8",
