@@ -16,6 +16,8 @@ DENIAL_CUES: tuple[str, ...] = (
     "no plans", "no plan", "not planning", "not plan", "no intention", "not intend",
     "does not intend", "has no intention", "ruled out", "rules out", "rule out", "ruling out",
     "dismissed reports", "dismisses reports", "dismissed the report", "rejected reports", "rejects reports", "refuted", "refutes",
+    "rejects claims", "rejected claims", "rejects the claim", "rejected the claim", "dismisses claims",
+    "dismissed claims", "not true that", "no such plans", "not seeking", "not looking to",
     "false", "fake news", "untrue", "not true", "baseless", "unfounded",
     "no truth", "never happened", "did not happen", "not considering", "not being considered",
     "no evidence", "hoax", "rumor", "rumors", "rumour", "rumours",
@@ -24,7 +26,7 @@ DENIAL_CUES: tuple[str, ...] = (
     "niega", "niegan", "nego", "negaron", "negado", "desmiente", "desmienten", "desmintio",
     "desmintieron", "descarta", "descartan", "descarto", "descartaron", "no hay planes",
     "no tiene planes", "no planea", "falso", "falsa", "falsos", "noticias falsas", "bulo",
-    "rechaza informes", "rechazo informes", "ninguna decision", "no se ha decidido", "sin fundamento", "infundado", "infundados",
+    "rechaza informes", "rechazo informes", "rechaza acusaciones", "rechazo acusaciones", "ninguna decision", "no se ha decidido", "sin fundamento", "infundado", "infundados",
 )  # fmt: skip
 
 NOT_DENIAL_CUES: tuple[str, ...] = (
