@@ -86,6 +86,8 @@ def main() -> None:
     parser.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA)
     parser.add_argument("--show", type=int, default=200, help="firing items shown per corpus")
     args = parser.parse_args()
+    if not args.corpora.is_dir():
+        raise SystemExit(f"no corpora at {args.corpora}: pass --corpora PATH")
     rulebook = load_rulebook([args.rules])
     for name, read in CORPORA.items():
         total = 0
