@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, time, tzinfo
 from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor import yamlfile
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError
+from monitor.fields import Fields, boolean, http_url, positive_duration, text, texts
 from monitor.models import Severity
 from monitor.noise import QuietHours
 from monitor.notify.settings import NotifierSettings, parse_notifier
@@ -31,7 +31,6 @@ FULL_TEXT_MODES = ("off", "always", "candidates")
 DEFAULT_RULES: tuple[str, ...] = ("rules",)
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -126,76 +125,6 @@ def _interpolate_tree(node: Any, env: Mapping[str, str], source: str, line: int)
     return node
 
 
-class _Reader:
-    """Typed access to one YAML mapping, with errors that name file, line and key."""
-
-    def __init__(self, data: YamlMap, source: str, what: str) -> None:
-        self.data = data
-        self.source = source
-        self.what = what
-
-    def fail(self, key: str | None, message: str) -> ConfigError:
-        line = self.data.line_of(key) if key else self.data.line
-        return ConfigError(message, path=self.source, line=line)
-
-    def reject_unknown(self, allowed: set[str]) -> None:
-        for key in self.data:
-            if key not in allowed:
-                known = ", ".join(sorted(allowed))
-                raise self.fail(key, f"unknown key {key!r} in {self.what} (known keys: {known})")
-
-    def get(self, key: str, convert: Callable[[Any], _T], default: _T) -> _T:
-        if key not in self.data or self.data[key] is None:
-            return default
-        return self._convert(key, convert)
-
-    def require(self, key: str, convert: Callable[[Any], _T]) -> _T:
-        if key not in self.data or self.data[key] in (None, ""):
-            raise self.fail(None, f"{self.what} needs {key!r}")
-        return self._convert(key, convert)
-
-    def _convert(self, key: str, convert: Callable[[Any], _T]) -> _T:
-        try:
-            return convert(self.data[key])
-        except (ValueError, TypeError) as exc:
-            raise self.fail(key, f"{self.what}: {key}: {exc}") from None
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return str(value)
-    raise ValueError(f"expected text, got {value!r}")
-
-
-def _texts(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list):
-        return tuple(_text(v) for v in value)
-    raise ValueError(f"expected a list of text, got {value!r}")
-
-
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    raise ValueError(f"expected true or false, got {value!r}")
-
-
-def _positive_duration(value: Any) -> float:
-    seconds = parse_duration(value)
-    if seconds <= 0:
-        raise ValueError(f"must be more than zero, got {value!r}")
-    return seconds
-
-
-def _http_url(value: Any) -> str:
-    url = _text(value).strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"must be an http:// or https:// URL, got {url!r}")
-    return url
-
-
 def _full_text(value: Any) -> str:
     if value is True:
         return "always"
@@ -226,29 +155,29 @@ def _list(node: Any, source: str, line: int, what: str) -> YamlList:
     return node
 
 
-def _section(root: YamlMap, source: str, key: str, allowed: set[str]) -> _Reader:
+def _section(root: YamlMap, source: str, key: str, allowed: set[str]) -> Fields:
     line = root.line_of(key)
     node = root.get(key)
     if node is None:
         node = YamlMap.empty(line)
-    section = _Reader(_mapping(node, source, line, key), source, key)
+    section = Fields(_mapping(node, source, line, key), source, key)
     section.reject_unknown(allowed)
     return section
 
 
-def _parse_feeds(doc: _Reader, defaults: _Reader) -> tuple[FeedSettings, ...]:
-    default_interval = defaults.get("interval", _positive_duration, 300.0)
-    default_timeout = defaults.get("timeout", _positive_duration, 20.0)
+def _parse_feeds(doc: Fields, defaults: Fields) -> tuple[FeedSettings, ...]:
+    default_interval = defaults.get("interval", positive_duration, 300.0)
+    default_timeout = defaults.get("timeout", positive_duration, 20.0)
     nodes = _list(doc.data.get("feeds"), doc.source, doc.data.line_of("feeds"), "feeds")
     feeds: list[FeedSettings] = []
     seen: set[str] = set()
     for index, node in enumerate(nodes):
         line = nodes.line_of(index)
-        raw = _Reader(_mapping(node, doc.source, line, "a feed"), doc.source, "feed")
+        raw = Fields(_mapping(node, doc.source, line, "a feed"), doc.source, "feed")
         raw.reject_unknown(
             {"name", "url", "interval", "timeout", "tags", "full_text", "allow_private"}
         )
-        name = raw.require("name", _text)
+        name = raw.require("name", text)
         if name in seen:
             raise raw.fail("name", f"feed name {name!r} is used twice; feed names must be unique")
         seen.add(name)
@@ -256,18 +185,18 @@ def _parse_feeds(doc: _Reader, defaults: _Reader) -> tuple[FeedSettings, ...]:
         feeds.append(
             FeedSettings(
                 name=name,
-                url=raw.require("url", _http_url),
-                interval=raw.get("interval", _positive_duration, default_interval),
-                timeout=raw.get("timeout", _positive_duration, default_timeout),
-                tags=raw.get("tags", _texts, ()),
+                url=raw.require("url", http_url),
+                interval=raw.get("interval", positive_duration, default_interval),
+                timeout=raw.get("timeout", positive_duration, default_timeout),
+                tags=raw.get("tags", texts, ()),
                 full_text=raw.get("full_text", _full_text, "off"),
-                allow_private=raw.get("allow_private", _boolean, False),
+                allow_private=raw.get("allow_private", boolean, False),
             )
         )
     return tuple(feeds)
 
 
-def _parse_notifiers(doc: _Reader) -> tuple[NotifierSettings, ...]:
+def _parse_notifiers(doc: Fields) -> tuple[NotifierSettings, ...]:
     nodes = _list(doc.data.get("notifiers"), doc.source, doc.data.line_of("notifiers"), "notifiers")
     notifiers: list[NotifierSettings] = []
     seen: set[str] = set()
@@ -293,20 +222,20 @@ def _clock(value: Any) -> time:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1440:
         return time(value // 60, value % 60)
     try:
-        return time.fromisoformat(_text(value))
+        return time.fromisoformat(text(value))
     except ValueError:
         raise ValueError(f'expected a time of day such as "08:00", got {value!r}') from None
 
 
 def _zone(value: Any) -> tzinfo:
-    name = _text(value)
+    name = text(value)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {name!r}; use a name such as Europe/Berlin") from None
 
 
-def _route_timing(raw: _Reader) -> dict[str, Any]:
+def _route_timing(raw: Fields) -> dict[str, Any]:
     """The keys of a route that hold alerts back: group, digest, timezone, quiet_hours."""
     if "group" in raw.data and "digest" in raw.data:
         raise raw.fail("digest", "a route takes group: or digest:, not both")
@@ -315,7 +244,7 @@ def _route_timing(raw: _Reader) -> dict[str, Any]:
     quiet = None
     if raw.data.get("quiet_hours") is not None:
         line = raw.data.line_of("quiet_hours")
-        window = _Reader(
+        window = Fields(
             _mapping(raw.data["quiet_hours"], raw.source, line, "quiet_hours"),
             raw.source,
             "quiet_hours",
@@ -331,24 +260,24 @@ def _route_timing(raw: _Reader) -> dict[str, Any]:
         except ValueError as exc:
             raise window.fail(None, f"quiet_hours: {exc}") from None
     return {
-        "group": raw.get("group", _positive_duration, None),
+        "group": raw.get("group", positive_duration, None),
         "digest": raw.get("digest", _clock, None),
         "timezone": zone,
         "quiet_hours": quiet,
     }
 
 
-def _parse_routes(doc: _Reader, notifier_names: set[str]) -> tuple[Route, ...]:
+def _parse_routes(doc: Fields, notifier_names: set[str]) -> tuple[Route, ...]:
     nodes = _list(doc.data.get("routes"), doc.source, doc.data.line_of("routes"), "routes")
     routes: list[Route] = []
     for index, node in enumerate(nodes):
-        raw = _Reader(
+        raw = Fields(
             _mapping(node, doc.source, nodes.line_of(index), "a route"), doc.source, "route"
         )
         raw.reject_unknown(
             {"notify", "min_severity", "rules", "tags", "feeds", "continue"} | ROUTE_TIMING_KEYS
         )
-        notify = raw.require("notify", _texts)
+        notify = raw.require("notify", texts)
         for name in notify:
             if name not in notifier_names:
                 known = ", ".join(sorted(notifier_names)) or "none are configured"
@@ -359,10 +288,10 @@ def _parse_routes(doc: _Reader, notifier_names: set[str]) -> tuple[Route, ...]:
             Route(
                 notify=notify,
                 min_severity=raw.get("min_severity", _severity, Severity.INFO),
-                rules=raw.get("rules", _texts, ()),
-                tags=raw.get("tags", _texts, ()),
-                feeds=raw.get("feeds", _texts, ()),
-                continue_=raw.get("continue", _boolean, True),
+                rules=raw.get("rules", texts, ()),
+                tags=raw.get("tags", texts, ()),
+                feeds=raw.get("feeds", texts, ()),
+                continue_=raw.get("continue", boolean, True),
                 **_route_timing(raw),
             )
         )
@@ -372,15 +301,15 @@ def _parse_routes(doc: _Reader, notifier_names: set[str]) -> tuple[Route, ...]:
     return tuple(routes)
 
 
-def parse_config(text: str, path: Path, env: Mapping[str, str] | None = None) -> Config:
+def parse_config(document: str, path: Path, env: Mapping[str, str] | None = None) -> Config:
     """Validate config text; `path` names the file in errors and anchors relative paths."""
     source = str(path)
-    data = yamlfile.loads(text, source)
+    data = yamlfile.loads(document, source)
     if data is None:
         data = YamlMap.empty(1)
     root = _mapping(data, source, 1, "config.yaml")
     _interpolate_tree(root, os.environ if env is None else env, source, root.line)
-    doc = _Reader(root, source, "config")
+    doc = Fields(root, source, "config")
     doc.reject_unknown(
         {
             "state",
@@ -404,8 +333,8 @@ def parse_config(text: str, path: Path, env: Mapping[str, str] | None = None) ->
     notifiers = _parse_notifiers(doc)
     config = Config(
         path=path,
-        state=base / doc.get("state", _text, "data/news-monitor.db"),
-        rules=tuple(base / p for p in doc.get("rules", _texts, DEFAULT_RULES)),
+        state=base / doc.get("state", text, "data/news-monitor.db"),
+        rules=tuple(base / p for p in doc.get("rules", texts, DEFAULT_RULES)),
         max_age=doc.get("max_age", parse_duration, 86400.0) or None,
         feeds=_parse_feeds(doc, defaults),
         notifiers=notifiers,
@@ -425,15 +354,15 @@ def _positive_int(value: Any) -> int:
 
 
 def _listen_address(value: Any) -> str:
-    text = _text(value)
-    host, sep, port = text.rpartition(":")
+    address = text(value)
+    host, sep, port = address.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"expected host:port such as 127.0.0.1:8080, got {text!r}")
-    return text
+        raise ValueError(f"expected host:port such as 127.0.0.1:8080, got {address!r}")
+    return address
 
 
 def _log_level(value: Any) -> str:
-    level = _text(value).upper()
+    level = text(value).upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ValueError(f"expected debug, info, warning or error, got {value!r}")
     return level

@@ -9,17 +9,16 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import apprise
 
 from monitor.durations import parse_duration
-from monitor.errors import ConfigError
-from monitor.notify.render import TemplateSource, clean_line, load_template
+from monitor.fields import Fields, http_url, text, texts
+from monitor.notify.render import TemplateSource, load_template
 from monitor.yamlfile import YamlMap
 
 SECURITY_MODES = ("starttls", "tls", "none")
@@ -28,8 +27,6 @@ WEBHOOK_TIMEOUT = 20.0
 MAX_TIMEOUT = 120.0
 # Set by the webhook notifier itself; a config header must not forge them.
 RESERVED_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "host")
-
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -122,65 +119,11 @@ _KEYS: dict[str, set[str]] = {
 }
 
 
-class _Fields:
-    """Typed reads of one notifier mapping, with errors naming file, line and key."""
-
-    def __init__(self, raw: YamlMap, source: str, what: str) -> None:
-        self.raw = raw
-        self.source = source
-        self.what = what
-
-    def fail(self, key: str | None, message: str) -> ConfigError:
-        line = self.raw.line_of(key) if key else self.raw.line
-        return ConfigError(f"{self.what}: {message}", path=self.source, line=line)
-
-    def has(self, key: str) -> bool:
-        return self.raw.get(key) not in (None, "")
-
-    def _convert(self, key: str, convert: Callable[[Any], _T]) -> _T:
-        try:
-            return convert(self.raw[key])
-        except (TypeError, ValueError) as exc:
-            raise self.fail(key, f"{key}: {exc}") from None
-
-    def get(self, key: str, convert: Callable[[Any], _T], default: _T) -> _T:
-        return self._convert(key, convert) if self.has(key) else default
-
-    def require(self, key: str, convert: Callable[[Any], _T]) -> _T:
-        if not self.has(key):
-            raise self.fail(None, f"needs {key!r}")
-        return self._convert(key, convert)
-
-    def template(self, key: str) -> TemplateSource | None:
-        if not self.has(key):
-            return None
-        return load_template(
-            self.raw[key], source=self.source, line=self.raw.line_of(key), key=f"{self.what}: {key}"
-        )
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        text = str(value)
-        if clean_line(text) != text.strip():
-            raise ValueError(f"must be one line without control characters, got {text!r}")
-        return text.strip()
-    raise ValueError(f"expected text, got {value!r}")
-
-
 def _texts(value: Any) -> tuple[str, ...]:
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list) or not items:
+    values = texts(value)
+    if not values:
         raise ValueError(f"expected one value or a list of them, got {value!r}")
-    return tuple(_text(v) for v in items)
-
-
-def _http_url(value: Any) -> str:
-    url = _text(value)
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"must be an http:// or https:// URL, got {url!r}")
-    return url
+    return values
 
 
 def _timeout(value: Any) -> float:
@@ -223,12 +166,12 @@ def _headers(value: Any) -> tuple[tuple[str, str], ...]:
             raise ValueError(f"header {name!r} is set by news-monitor and cannot be configured")
         if not name.replace("-", "").isalnum():
             raise ValueError(f"header name {name!r} must be letters, digits and dashes")
-        headers.append((name, _text(header_value)))
+        headers.append((name, text(header_value)))
     return tuple(headers)
 
 
 def _address(value: Any) -> str:
-    address = _text(value)
+    address = text(value)
     local, at, domain = address.rpartition("@")
     if not at or not local or not domain or any(c in address for c in ' <>,;"'):
         raise ValueError(f"expected a plain address such as alerts@example.org, got {address!r}")
@@ -252,7 +195,7 @@ def _security(value: Any) -> str:
 
 
 def _apprise_url(value: Any) -> str:
-    url = _text(value)
+    url = text(value)
     # instantiate() checks the scheme and the service's own parameters, without any network.
     if apprise.Apprise.instantiate(url) is None:
         scheme = url.partition("://")[0] if "://" in url else "(none)"
@@ -272,21 +215,32 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _webhook(fields: _Fields, name: str) -> WebhookSettings:
-    return WebhookSettings(
-        name=name,
-        url=fields.require("url", _http_url),
-        secrets=fields.get("secret", _secrets, ()),
-        timeout=fields.get("timeout", _timeout, WEBHOOK_TIMEOUT),
-        headers=fields.get("headers", _headers, ()),
-        template=fields.template("template"),
+def _template(fields: Fields, key: str) -> TemplateSource | None:
+    if not fields.has(key):
+        return None
+    return load_template(
+        fields.data[key],
+        source=fields.source,
+        line=fields.data.line_of(key),
+        key=f"{fields.what}: {key}",
     )
 
 
-def _email(fields: _Fields, name: str) -> EmailSettings:
+def _webhook(fields: Fields, name: str) -> WebhookSettings:
+    return WebhookSettings(
+        name=name,
+        url=fields.require("url", http_url),
+        secrets=fields.get("secret", _secrets, ()),
+        timeout=fields.get("timeout", _timeout, WEBHOOK_TIMEOUT),
+        headers=fields.get("headers", _headers, ()),
+        template=_template(fields, "template"),
+    )
+
+
+def _email(fields: Fields, name: str) -> EmailSettings:
     security = fields.get("security", _security, "starttls")
-    host = fields.require("host", _text)
-    username = fields.get("username", _text, None)
+    host = fields.require("host", text)
+    username = fields.get("username", text, None)
     password = fields.get("password", str, None)
     if (username is None) != (password is None):
         missing = "password" if password is None else "username"
@@ -297,7 +251,7 @@ def _email(fields: _Fields, name: str) -> EmailSettings:
             f"security: none would send the password in clear text to {host!r}; "
             "use starttls or tls",
         )
-    ca_file = fields.get("ca_file", lambda v: Path(_text(v)), None)
+    ca_file = fields.get("ca_file", lambda v: Path(text(v)), None)
     if ca_file is not None:
         if not ca_file.is_absolute():
             ca_file = Path(fields.source).parent / ca_file
@@ -314,27 +268,27 @@ def _email(fields: _Fields, name: str) -> EmailSettings:
         password=password,
         timeout=fields.get("timeout", _timeout, 30.0),
         ca_file=ca_file,
-        subject_template=fields.template("subject_template"),
-        text_template=fields.template("text_template"),
-        html_template=fields.template("html_template"),
+        subject_template=_template(fields, "subject_template"),
+        text_template=_template(fields, "text_template"),
+        html_template=_template(fields, "html_template"),
     )
 
 
-def _apprise(fields: _Fields, name: str) -> AppriseSettings:
+def _apprise(fields: Fields, name: str) -> AppriseSettings:
     return AppriseSettings(
         name=name,
         urls=fields.require("urls", lambda v: tuple(_apprise_url(u) for u in _texts(v))),
         timeout=fields.get("timeout", _timeout, 30.0),
-        template=fields.template("template"),
+        template=_template(fields, "template"),
     )
 
 
 def parse_notifier(raw: YamlMap, source: str) -> NotifierSettings:
     """Validate one entry of `notifiers:`; raises ConfigError naming `source` and the line."""
-    fields = _Fields(raw, source, "notifier")
-    name = fields.require("name", _text)
+    fields = Fields(raw, source, "notifier")
+    name = fields.require("name", text)
     fields.what = f"notifier {name!r}"
-    kind = fields.require("type", _text)
+    kind = fields.require("type", text)
     if kind not in _KEYS:
         raise fields.fail("type", f"type must be one of {', '.join(_KEYS)}, got {kind!r}")
     allowed = _KEYS[kind] | {"name", "type"}
