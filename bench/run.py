@@ -342,7 +342,7 @@ def bench_transport(sizes: Sizes) -> tuple[dict[str, Any], str]:
                 _f(result["steady_cpu_s"], 2),
             ]
         )
-    text += _table(
+    text += "\n" + _table(
         f"Transport: steady-state App.cycle over {sizes.transport_feeds} feeds (median of {sizes.cycle_runs})",
         ["transport", "wall s", "feeds/s", "CPU s"],
         rows,
