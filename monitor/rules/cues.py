@@ -22,9 +22,11 @@ DENIAL_CUES: tuple[str, ...] = (
     "no truth", "never happened", "did not happen", "not considering", "not being considered",
     "no evidence", "hoax", "rumor", "rumors", "rumour", "rumours",
     "no decision", "not decided", "has not decided", "undecided",
+    "never authorized", "never authorised", "never approved", "never ordered",
+    "did not authorize", "did not authorise", "didn't authorize", "didn't authorise",
     # Spanish
     "niega", "niegan", "nego", "negaron", "negado", "desmiente", "desmienten", "desmintio",
-    "desmintieron", "descarta", "descartan", "descarto", "descartaron", "no hay planes",
+    "desmintieron", "nunca autorizo", "no autorizo", "descarta", "descartan", "descarto", "descartaron", "no hay planes",
     "no tiene planes", "no planea", "falso", "falsa", "falsos", "noticias falsas", "bulo",
     "rechaza informes", "rechazo informes", "rechaza acusaciones", "rechazo acusaciones", "ninguna decision", "no se ha decidido", "sin fundamento", "infundado", "infundados",
 )  # fmt: skip
