@@ -20,7 +20,7 @@ from monitor.config import FeedSettings, Route
 from monitor.errors import FeedParseError, FetchError
 from monitor.feeds.article import ArticleFetcher
 from monitor.feeds.fetch import Fetcher
-from monitor.feeds.parse import parse_feed
+from monitor.feeds.parse import read_entries
 from monitor.models import Alert, Item
 from monitor.routing import plans_for
 from monitor.rules import Rulebook
@@ -165,8 +165,8 @@ async def poll_feed(
     try:
         # Parsing and matching are CPU-bound: a worker thread keeps one big feed from
         # stalling the event loop, and with it every other feed's fetch deadline.
-        items = await asyncio.to_thread(
-            parse_feed,
+        entries = await asyncio.to_thread(
+            read_entries,
             result.body,
             feed_name=feed.name,
             base_url=result.url,
@@ -175,7 +175,10 @@ async def poll_feed(
     except FeedParseError as exc:
         return _failed(store, feed, state, f"not a readable feed: {exc}", None)
 
-    new_items = store.unseen(feed.name, items)
+    # Only entries not seen before have their HTML turned into text: most of a busy feed is old.
+    seen = store.seen_keys(feed.name, [entry.key for entry in entries])
+    fresh = [entry for entry in entries if entry.key not in seen]
+    new_items = await asyncio.to_thread(lambda: [entry.item() for entry in fresh])
     now = time.time()
     if articles is not None and feed.full_text != "off":
         new_items = await with_full_text(new_items, feed, articles, rulebook, now, max_age)
@@ -191,7 +194,7 @@ async def poll_feed(
     return PollOutcome(
         feed.name,
         "new",
-        items=len(items),
+        items=len(entries),
         new_items=len(new_items),
         alerts=tuple(entry.alert for entry in queued),
     )

@@ -244,7 +244,11 @@ class Store:
 
     def unseen(self, feed: str, items: Sequence[Item]) -> list[Item]:
         """The items of `feed` not recorded before, in their original order."""
-        keys = [item.key for item in items]
+        seen = self.seen_keys(feed, [item.key for item in items])
+        return [item for item in items if item.key not in seen]
+
+    def seen_keys(self, feed: str, keys: Sequence[str]) -> set[str]:
+        """Which of `keys` were recorded for `feed` before."""
         seen: set[str] = set()
         for start in range(0, len(keys), _IN_CHUNK):
             chunk = keys[start : start + _IN_CHUNK]
@@ -253,7 +257,7 @@ class Store:
                 f"SELECT key FROM items WHERE feed = ? AND key IN ({marks})", (feed, *chunk)
             )
             seen.update(row[0] for row in rows)
-        return [item for item in items if item.key not in seen]
+        return seen
 
     def record_poll(
         self,

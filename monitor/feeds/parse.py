@@ -10,7 +10,8 @@ import hashlib
 import io
 import json
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +28,18 @@ MAX_KEY_CHARS = 512  # longer ids (hostile or not) are stored as their hash
 _JSON_TYPES = ("application/feed+json", "application/json", "text/json")
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One entry of a parsed feed: its key now, its plain text (the costly part) on demand.
+
+    Polling asks the store which keys are new before calling `item()`, so the HTML of entries
+    already seen is never turned into text again.
+    """
+
+    key: str
+    item: Callable[[], Item]
+
+
 def parse_feed(
     body: bytes, *, feed_name: str, base_url: str, content_type: str | None = None
 ) -> list[Item]:
@@ -35,6 +48,14 @@ def parse_feed(
     Raises FeedParseError when `body` is not a feed at all (an HTML page, garbage, a broken
     JSON document); an empty feed gives [].
     """
+    entries = read_entries(body, feed_name=feed_name, base_url=base_url, content_type=content_type)
+    return [entry.item() for entry in entries]
+
+
+def read_entries(
+    body: bytes, *, feed_name: str, base_url: str, content_type: str | None = None
+) -> list[Entry]:
+    """The entries of a feed body with their keys, like `parse_feed` but text extracted lazily."""
     if body.startswith(GZIP_MAGIC):
         try:
             body = gunzip(body, MAX_BODY_BYTES)
@@ -49,17 +70,17 @@ def parse_feed(
     return list(_unique(entries))
 
 
-def _unique(items: Iterable[Item]) -> Iterator[Item]:
+def _unique(entries: Iterable[Entry]) -> Iterator[Entry]:
     seen: set[str] = set()
-    for item in items:
-        if item.key not in seen:
-            seen.add(item.key)
-            yield item
+    for entry in entries:
+        if entry.key not in seen:
+            seen.add(entry.key)
+            yield entry
 
 
 def _xml_feed_items(
     body: bytes, feed_name: str, base_url: str, content_type: str | None
-) -> list[Item]:
+) -> list[Entry]:
     body = xmlsafe.safe_xml(body, content_type)
     # No content-location: feedparser would then resolve guids against it too, and a key must
     # not change when the feed's URL does. Links are made absolute by safe_link instead.
@@ -78,30 +99,38 @@ def _xml_feed_items(
     return [_from_feedparser(entry, feed_name, base_url) for entry in result.entries]
 
 
-def _from_feedparser(entry: dict[str, Any], feed_name: str, base_url: str) -> Item:
+def _from_feedparser(entry: dict[str, Any], feed_name: str, base_url: str) -> Entry:
     # dict.get, not entry.get: feedparser's own lookup of "updated"/"updated_parsed" falls back
     # to "published" with a DeprecationWarning.
     get = dict.get
     title = _detail_text(get(entry, "title", ""), get(entry, "title_detail"))
-    summary = _detail_text(get(entry, "summary", ""), get(entry, "summary_detail"))
-    contents = [_detail_text(c.get("value", ""), c) for c in get(entry, "content", [])]
-    content = "\n\n".join(c for c in contents if c and c != summary)
     raw_link = get(entry, "link") or ""
     date_text = str(get(entry, "published") or get(entry, "updated") or "")
+
+    def summary() -> str:
+        return _detail_text(get(entry, "summary", ""), get(entry, "summary_detail"))
+
     key = _key(str(get(entry, "id") or ""), raw_link, base_url, title, date_text, summary)
-    parsed_date = get(entry, "published_parsed") or get(entry, "updated_parsed")
-    tags = get(entry, "tags", [])
-    categories = tuple(single_line(str(tag.get("term") or "")) for tag in tags)
-    return Item(
-        feed=feed_name,
-        key=key,
-        title=single_line(title),
-        link=safe_link(raw_link, base_url),
-        summary=summary,
-        content=content,
-        published=_from_struct_time(parsed_date),
-        categories=tuple(c for c in categories if c),
-    )
+
+    def build() -> Item:
+        summary_text = summary()
+        contents = [_detail_text(c.get("value", ""), c) for c in get(entry, "content", [])]
+        content = "\n\n".join(c for c in contents if c and c != summary_text)
+        parsed_date = get(entry, "published_parsed") or get(entry, "updated_parsed")
+        tags = get(entry, "tags", [])
+        categories = tuple(single_line(str(tag.get("term") or "")) for tag in tags)
+        return Item(
+            feed=feed_name,
+            key=key,
+            title=single_line(title),
+            link=safe_link(raw_link, base_url),
+            summary=summary_text,
+            content=content,
+            published=_from_struct_time(parsed_date),
+            categories=tuple(c for c in categories if c),
+        )
+
+    return Entry(key, build)
 
 
 def _detail_text(value: str, detail: Mapping[str, Any] | None) -> str:
@@ -123,7 +152,9 @@ def _from_struct_time(value: Any) -> datetime | None:
         return None
 
 
-def _key(guid: str, link: str, base_url: str, title: str, date_text: str, summary: str) -> str:
+def _key(
+    guid: str, link: str, base_url: str, title: str, date_text: str, summary: Callable[[], str]
+) -> str:
     """guid, else the absolute link, else a hash of title and date (and summary if both are
     empty), so the same item keeps its key from poll to poll."""
     key = guid.strip()
@@ -132,14 +163,14 @@ def _key(guid: str, link: str, base_url: str, title: str, date_text: str, summar
     if not key:
         basis = f"{title}\x00{date_text}"
         if not title and not date_text:
-            basis += f"\x00{summary}"
+            basis += f"\x00{summary()}"
         key = "sha256:" + hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()
     if len(key) > MAX_KEY_CHARS:
         key = "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
     return key
 
 
-def _json_feed_items(body: bytes, feed_name: str, base_url: str) -> list[Item]:
+def _json_feed_items(body: bytes, feed_name: str, base_url: str) -> list[Entry]:
     try:
         document = json.loads(body.decode("utf-8-sig", errors="replace"))
     except (ValueError, RecursionError) as exc:
@@ -153,32 +184,40 @@ def _json_feed_items(body: bytes, feed_name: str, base_url: str) -> list[Item]:
     ]
 
 
-def _from_json_item(entry: Mapping[str, Any], feed_name: str, base_url: str) -> Item:
+def _from_json_item(entry: Mapping[str, Any], feed_name: str, base_url: str) -> Entry:
     title = clean_text(_string(entry.get("title")))
     summary = clean_text(_string(entry.get("summary")))
-    html = _string(entry.get("content_html"))
-    content = html_to_text(html) if html else clean_text(_string(entry.get("content_text")))
-    if content == summary:
-        content = ""
     raw_link = _string(entry.get("url")) or _string(entry.get("external_url"))
     date_text = _string(entry.get("date_published")) or _string(entry.get("date_modified"))
     guid = entry.get("id")
     guid_text = str(guid) if isinstance(guid, (str, int)) and not isinstance(guid, bool) else ""
-    key = _key(guid_text, raw_link, base_url, title, date_text, summary or content)
-    tags = entry.get("tags")
-    categories = (
-        tuple(single_line(t) for t in tags if isinstance(t, str)) if isinstance(tags, list) else ()
-    )
-    return Item(
-        feed=feed_name,
-        key=key,
-        title=single_line(title),
-        link=safe_link(raw_link, base_url),
-        summary=summary,
-        content=content,
-        published=_from_rfc3339(date_text),
-        categories=tuple(c for c in categories if c),
-    )
+
+    def content() -> str:
+        html = _string(entry.get("content_html"))
+        text = html_to_text(html) if html else clean_text(_string(entry.get("content_text")))
+        return "" if text == summary else text
+
+    key = _key(guid_text, raw_link, base_url, title, date_text, lambda: summary or content())
+
+    def build() -> Item:
+        tags = entry.get("tags")
+        categories = (
+            tuple(single_line(t) for t in tags if isinstance(t, str))
+            if isinstance(tags, list)
+            else ()
+        )
+        return Item(
+            feed=feed_name,
+            key=key,
+            title=single_line(title),
+            link=safe_link(raw_link, base_url),
+            summary=summary,
+            content=content(),
+            published=_from_rfc3339(date_text),
+            categories=tuple(c for c in categories if c),
+        )
+
+    return Entry(key, build)
 
 
 def _string(value: Any) -> str:
