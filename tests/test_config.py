@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import interpolate, parse_config
+from monitor.config import Config, interpolate, parse_config
 from monitor.errors import ConfigError
 from monitor.models import Severity
 
@@ -38,7 +38,7 @@ routes:
 ENV = {"WEBHOOK_URL": "https://hooks.example.org/in"}
 
 
-def parse(text: str, env: dict[str, str] | None = None, tmp: Path = Path("/srv/nm")) -> object:
+def parse(text: str, env: dict[str, str] | None = None, tmp: Path = Path("/srv/nm")) -> Config:
     return parse_config(text, tmp / "config.yaml", ENV if env is None else env)
 
 
@@ -126,3 +126,13 @@ def test_an_alias_bomb_is_rejected_before_anything_expands_it() -> None:
         lines.append(f"lol{level}: &lol{level} [{refs}]")
     with pytest.raises(ConfigError, match=r"config.yaml:\d+: .*aliases"):
         parse("\n".join(lines) + "\n")
+
+
+def test_a_large_config_without_aliases_is_not_mistaken_for_a_bomb() -> None:
+    """Thousands of feeds written out in full load; only alias expansion is limited."""
+    feeds = "".join(
+        f"  - {{name: f{n}, url: 'https://f{n}.example.org/rss', tags: [a, b, c]}}\n"
+        for n in range(12_000)
+    )
+    config = parse("feeds:\n" + feeds)
+    assert len(config.feeds) == 12_000
