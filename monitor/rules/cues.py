@@ -24,11 +24,16 @@ DENIAL_CUES: tuple[str, ...] = (
     "no decision", "not decided", "has not decided", "undecided",
     "never authorized", "never authorised", "never approved", "never ordered",
     "did not authorize", "did not authorise", "didn't authorize", "didn't authorise",
+    "not looking at", "no such order", "no order", "no orders", "has not ordered", "have not ordered",
+    "no mobilization", "no mobilisation", "no deployment", "no troop movements",
+    "nothing planned",
     # Spanish
     "niega", "niegan", "nego", "negaron", "negado", "desmiente", "desmienten", "desmintio",
     "desmintieron", "nunca autorizo", "no autorizo", "descarta", "descartan", "descarto", "descartaron", "no hay planes",
     "no tiene planes", "no planea", "falso", "falsa", "falsos", "noticias falsas", "bulo",
     "rechaza informes", "rechazo informes", "rechaza acusaciones", "rechazo acusaciones", "ninguna decision", "no se ha decidido", "sin fundamento", "infundado", "infundados",
+    "no hay movilizacion", "no hay despliegue", "no hay tropas", "no hay ningun", "no hay ninguna",
+    "ningun despliegue", "ninguna movilizacion", "no hay orden", "ninguna orden", "por ahora no",
 )  # fmt: skip
 
 NOT_DENIAL_CUES: tuple[str, ...] = (
