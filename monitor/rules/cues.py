@@ -26,7 +26,9 @@ DENIAL_CUES: tuple[str, ...] = (
     "did not authorize", "did not authorise", "didn't authorize", "didn't authorise",
     "not looking at", "no such order", "no order", "no orders", "has not ordered", "have not ordered",
     "no mobilization", "no mobilisation", "no deployment", "no troop movements",
-    "nothing planned",
+    "nothing planned", "not sending", "not going to send", "won't send", "will not send",
+    "not deploying", "won't deploy", "will not deploy", "not going to invade", "won't invade",
+    "will not invade", "not invading",
     # Spanish
     "niega", "niegan", "nego", "negaron", "negado", "desmiente", "desmienten", "desmintio",
     "desmintieron", "nunca autorizo", "no autorizo", "descarta", "descartan", "descarto", "descartaron", "no hay planes",
@@ -34,6 +36,7 @@ DENIAL_CUES: tuple[str, ...] = (
     "rechaza informes", "rechazo informes", "rechaza acusaciones", "rechazo acusaciones", "ninguna decision", "no se ha decidido", "sin fundamento", "infundado", "infundados",
     "no hay movilizacion", "no hay despliegue", "no hay tropas", "no hay ningun", "no hay ninguna",
     "ningun despliegue", "ninguna movilizacion", "no hay orden", "ninguna orden", "por ahora no",
+    "no enviara", "no enviaremos", "no vamos a enviar", "no desplegara", "no invadira", "no vamos a invadir",
 )  # fmt: skip
 
 NOT_DENIAL_CUES: tuple[str, ...] = (
