@@ -28,7 +28,8 @@ DENIAL_CUES: tuple[str, ...] = (
     "no mobilization", "no mobilisation", "no deployment", "no troop movements",
     "nothing planned", "not sending", "not going to send", "won't send", "will not send",
     "not deploying", "won't deploy", "will not deploy", "not going to invade", "won't invade",
-    "will not invade", "not invading",
+    "will not invade", "not invading", "there are no", "there is no", "there have been no",
+    "there has been no",
     # Spanish
     "niega", "niegan", "nego", "negaron", "negado", "desmiente", "desmienten", "desmintio",
     "desmintieron", "nunca autorizo", "no autorizo", "descarta", "descartan", "descarto", "descartaron", "no hay planes",
@@ -43,5 +44,6 @@ NOT_DENIAL_CUES: tuple[str, ...] = (
     "not rule out", "not ruling out", "not ruled out", "won't rule out", "wouldn't rule out",
     "refused to rule out", "declined to rule out", "refuses to rule out", "declines to rule out",
     "did not deny", "does not deny", "didn't deny", "doesn't deny", "would not deny",
+    "no doubt", "there is no doubt", "no question", "no longer",
     "no descarta", "no descartó", "no descartan", "no lo descarta", "no niega", "no negó",
 )  # fmt: skip
