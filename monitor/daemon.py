@@ -28,6 +28,7 @@ from monitor.errors import MonitorError
 from monitor.health import Health, heartbeat_path
 from monitor.http import start_http_server
 from monitor.rules import load_rulebook
+from monitor.rules.load import rule_files
 
 log = logging.getLogger("monitor.daemon")
 
@@ -39,10 +40,8 @@ def watched_files(config: Config) -> dict[Path, tuple[int, int]]:
     """(mtime, size) of config.yaml and of every rule file it names, including new files in rule folders."""
     paths = [config.path]
     for entry in config.rules:
-        if entry.is_dir():
-            paths.extend(sorted(p for p in entry.rglob("*") if p.suffix in (".yaml", ".yml")))
-        else:
-            paths.append(entry)
+        # A rule path that vanished is watched as missing, so its return triggers a reload too.
+        paths.extend(rule_files([entry]) if entry.exists() else [entry])
     signature: dict[Path, tuple[int, int]] = {}
     for path in paths:
         try:
