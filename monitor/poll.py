@@ -59,16 +59,13 @@ def alerts_for(
     """Match new items against the rulebook and route each alert. Pure."""
     detected_at = datetime.fromtimestamp(now, UTC)
     queued: list[QueuedAlert] = []
-    cooldowns: dict[str, float | None] = {}
     for item in items:
         if is_stale(item, now, max_age):
             continue
         for match in rulebook.match(item):
-            if not cooldowns:
-                cooldowns = {rule.info.id: rule.cooldown for rule in rulebook.rules}
             alert = Alert.from_match(match, item, detected_at, feed_tags=feed.tags)
             plans = plans_for(alert, routes, now)
-            queued.append(QueuedAlert(alert, plans, cooldowns.get(alert.rule.id)))
+            queued.append(QueuedAlert(alert, plans, rulebook.cooldowns.get(alert.rule.id)))
     return queued
 
 
@@ -144,19 +141,13 @@ async def poll_feed(
         return _failed(store, feed, state, str(exc), exc.retry_after)
 
     metrics.FEED_CONSECUTIVE_FAILURES.labels(feed.name).set(0)
+    refreshed = replace(state, etag=result.etag, last_modified=result.last_modified)
     if result.status == 304:
-        store.record_unchanged(state, time.time())
+        store.record_unchanged(refreshed, time.time())
         return PollOutcome(feed.name, "not_modified")
 
     body_hash = hashlib.sha256(result.body).hexdigest()
-    validators = FeedState(
-        **{
-            **state.__dict__,
-            "etag": result.etag,
-            "last_modified": result.last_modified,
-            "body_hash": body_hash,
-        }
-    )
+    validators = replace(refreshed, body_hash=body_hash)
     if body_hash == state.body_hash:
         # Servers without validators resend the same bytes: skip parsing and matching them.
         store.record_unchanged(validators, time.time())

@@ -37,6 +37,7 @@ class Rulebook:
     def __init__(self, loaded: Loaded) -> None:
         self.rules: tuple[Rule, ...] = loaded.rules
         self.files: tuple[Path, ...] = loaded.files
+        self.cooldowns: dict[str, float | None] = {r.info.id: r.cooldown for r in self.rules}
         self._terms = loaded.table.terms
         self._cues = loaded.cues
         self._scanner = Scanner(loaded.table)
