@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -114,6 +114,18 @@ class FeedState:
     items_seen: int = 0
 
 
+def _healthy(state: FeedState, now: float) -> FeedState:
+    """`state` after a successful poll at `now`: failures and backoff cleared."""
+    return replace(
+        state,
+        last_polled_at=now,
+        last_success_at=now,
+        consecutive_failures=0,
+        last_error=None,
+        retry_at=None,
+    )
+
+
 @dataclass(frozen=True)
 class QueuedAlert:
     """An alert, the notifiers it must reach (and when), and its rule's cooldown in seconds."""
@@ -205,20 +217,18 @@ class Store:
                    consecutive_failures = excluded.consecutive_failures,
                    last_error = excluded.last_error, retry_at = excluded.retry_at,
                    items_seen = excluded.items_seen""",
-            state.__dict__,
+            asdict(state),
         )
 
     def record_failure(
         self, state: FeedState, error: str, retry_at: float, now: float
     ) -> FeedState:
-        failed = FeedState(
-            **{
-                **state.__dict__,
-                "last_polled_at": now,
-                "consecutive_failures": state.consecutive_failures + 1,
-                "last_error": error,
-                "retry_at": retry_at,
-            }
+        failed = replace(
+            state,
+            last_polled_at=now,
+            consecutive_failures=state.consecutive_failures + 1,
+            last_error=error,
+            retry_at=retry_at,
         )
         with self._transaction():
             self._upsert_feed(failed)
@@ -226,26 +236,12 @@ class Store:
 
     def record_unchanged(self, state: FeedState, now: float) -> FeedState:
         """A 304 or an identical body: the feed is healthy and there is nothing new."""
-        healthy = FeedState(
-            **{
-                **state.__dict__,
-                "last_polled_at": now,
-                "last_success_at": now,
-                "consecutive_failures": 0,
-                "last_error": None,
-                "retry_at": None,
-            }
-        )
+        healthy = _healthy(state, now)
         with self._transaction():
             self._upsert_feed(healthy)
         return healthy
 
     # -- items and alerts ----------------------------------------------------
-
-    def unseen(self, feed: str, items: Sequence[Item]) -> list[Item]:
-        """The items of `feed` not recorded before, in their original order."""
-        seen = self.seen_keys(feed, [item.key for item in items])
-        return [item for item in items if item.key not in seen]
 
     def seen_keys(self, feed: str, keys: Sequence[str]) -> set[str]:
         """Which of `keys` were recorded for `feed` before."""
@@ -268,17 +264,7 @@ class Store:
     ) -> FeedState:
         """Mark items seen, queue their alerts and store the feed's validators: all or nothing."""
         items = list(new_items)
-        updated = FeedState(
-            **{
-                **state.__dict__,
-                "last_polled_at": now,
-                "last_success_at": now,
-                "consecutive_failures": 0,
-                "last_error": None,
-                "retry_at": None,
-                "items_seen": state.items_seen + len(items),
-            }
-        )
+        updated = replace(_healthy(state, now), items_seen=state.items_seen + len(items))
         with self._transaction():
             self.conn.executemany(
                 """INSERT OR IGNORE INTO items
