@@ -124,8 +124,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"no state yet at {config.state}: run `news-monitor once` or `news-monitor run` first"
         )
         return 0
-    store = Store(config.state)
-    try:
+    with Store(config.state) as store:
         now = time.time()
         states = {s.name: s for s in store.feed_states()}
         rows = []
@@ -163,15 +162,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         pending, failed, oldest = store.outbox_summary()
         print("\nOUTBOX")
         print(f"pending {pending}, failed {failed}, oldest pending {_ago(oldest, now)}")
-    finally:
-        store.close()
     return 0
 
 
 def cmd_outbox_list(args: argparse.Namespace) -> int:
     config = load_config(_config_path(args))
-    store = Store(config.state)
-    try:
+    with Store(config.state) as store:
         deliveries = store.deliveries("failed" if args.failed else None)
         rows = [
             [
@@ -186,8 +182,6 @@ def cmd_outbox_list(args: argparse.Namespace) -> int:
             for d in deliveries
         ]
         print(_table(["id", "notifier", "status", "attempts", "rule", "item", "last error"], rows))
-    finally:
-        store.close()
     return 0
 
 
@@ -196,11 +190,8 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
         print("error: give an alert id, or --all", file=sys.stderr)
         return 2
     config = load_config(_config_path(args))
-    store = Store(config.state)
-    try:
+    with Store(config.state) as store:
         count = store.requeue(None if args.all else args.id, time.time())
-    finally:
-        store.close()
     print(f"{count} failed deliveries put back in the outbox; the daemon (or `once`) sends them")
     return 0
 
@@ -227,12 +218,9 @@ def cmd_silence_add(args: argparse.Namespace) -> int:
         if args.rule not in rule_ids:
             print(f"error: no rule with id {args.rule!r} in the rulebook", file=sys.stderr)
             return 1
-    store = Store(config.state)
-    try:
+    with Store(config.state) as store:
         now = time.time()
         silence, count = store.add_silence(args.rule, args.feed, now + seconds, args.comment, now)
-    finally:
-        store.close()
     until = datetime.fromtimestamp(silence.ends_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(f"{silence.describe()} until {until}; {count} waiting deliveries silenced")
     return 0
@@ -240,8 +228,7 @@ def cmd_silence_add(args: argparse.Namespace) -> int:
 
 def cmd_silence_list(args: argparse.Namespace) -> int:
     config = load_config(_config_path(args))
-    store = Store(config.state)
-    try:
+    with Store(config.state) as store:
         now = time.time()
         rows = [
             [
@@ -254,19 +241,14 @@ def cmd_silence_list(args: argparse.Namespace) -> int:
             ]
             for s in store.silences(now)
         ]
-    finally:
-        store.close()
     print(_table(["id", "rule", "feed", "until", "left", "comment"], rows))
     return 0
 
 
 def cmd_silence_remove(args: argparse.Namespace) -> int:
     config = load_config(_config_path(args))
-    store = Store(config.state)
-    try:
+    with Store(config.state) as store:
         removed = store.remove_silence(args.id)
-    finally:
-        store.close()
     if not removed:
         print(f"error: no silence with id {args.id}", file=sys.stderr)
         return 1
@@ -312,8 +294,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if not config.state.exists():
         print(f"no state yet at {config.state}: nothing stored to backtest")
         return 0
-    store = Store(config.state)
-    try:
+    with Store(config.state) as store:
         since = time.time() - seconds
         total = store.count_items(since)
 
@@ -324,8 +305,6 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                 print(f"\r[{bar}] {done}/{total}", end="", file=sys.stderr, flush=True)
 
         count, per_rule, alerted = backtest(rulebook, store.iter_items(since), progress)
-    finally:
-        store.close()
     if sys.stderr.isatty() and count:
         print(file=sys.stderr)
     for item, fired in alerted:

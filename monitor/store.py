@@ -185,6 +185,12 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.close()
+
     def _transaction(self) -> _Transaction:
         return _Transaction(self.conn)
 
