@@ -149,11 +149,19 @@ async def _drain(
             return
 
 
-async def _send(notifier: Notifier, message: Message) -> None:
-    if message.grouped:
-        await notifier.send_batch(message.alerts, message.id)
-    else:
-        await notifier.send(message.alerts[0])
+async def _send(notifier: Notifier, message: Message, extra: dict[str, str]) -> None:
+    """Send one message; any failure comes out as DeliveryError."""
+    try:
+        if message.grouped:
+            await notifier.send_batch(message.alerts, message.id)
+        else:
+            await notifier.send(message.alerts[0])
+    except DeliveryError:
+        raise
+    except Exception as unexpected:
+        # A bug in a channel must not stop the loop; the alert is retried like any failure.
+        log.exception("notifier %s raised unexpectedly", notifier.name, extra=extra)
+        raise DeliveryError(f"unexpected error: {unexpected!r}") from unexpected
 
 
 async def _deliver_one(
@@ -164,14 +172,7 @@ async def _deliver_one(
     first = message.alerts[0]
     extra = {"notifier": name, "alert_id": message.id, "rule": first.rule.id}
     try:
-        try:
-            await _send(channel.notifier, message)
-        except DeliveryError:
-            raise
-        except Exception as unexpected:
-            # A bug in a channel must not stop the loop; the alert is retried like any failure.
-            log.exception("notifier %s raised unexpectedly", name, extra=extra)
-            raise DeliveryError(f"unexpected error: {unexpected!r}") from unexpected
+        await _send(channel.notifier, message, extra)
     except DeliveryError as exc:
         now = time.time()
         if exc.disable:
