@@ -33,14 +33,6 @@ def matching_routes(alert: Alert, routes: Sequence[Route]) -> Iterator[Route]:
                 return
 
 
-def notifiers_for(alert: Alert, routes: Sequence[Route]) -> tuple[str, ...]:
-    """Notifier names for `alert`, each once, in route order."""
-    names: dict[str, None] = {}
-    for route in matching_routes(alert, routes):
-        names.update(dict.fromkeys(route.notify))
-    return tuple(names)
-
-
 def plans_for(alert: Alert, routes: Sequence[Route], now: float) -> tuple[DeliveryPlan, ...]:
     """One plan per notifier; the first matching route that names a notifier sets its timing
     (so an earlier route can send critical alerts at once and a later one batch the rest)."""

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from monitor.config import Route
 from monitor.models import Alert, Item, RuleInfo, Severity
-from monitor.routing import notifiers_for
+from monitor.routing import plans_for
 
 
 def alert(severity: Severity = Severity.HIGH, tags: tuple[str, ...] = ("air",)) -> Alert:
@@ -18,6 +18,11 @@ def alert(severity: Severity = Severity.HIGH, tags: tuple[str, ...] = ("air",)) 
         detected_at=datetime(2026, 11, 1, tzinfo=UTC),
         feed_tags=("americas",),
     )
+
+
+def notifiers_for(alert: Alert, routes: list[Route]) -> tuple[str, ...]:
+    """The notifiers an alert is owed to, in the order routing planned them."""
+    return tuple(plan.notifier for plan in plans_for(alert, routes, now=0.0))
 
 
 def test_every_matching_route_contributes_once() -> None:
