@@ -65,11 +65,14 @@ class RuleInfo:
 
 @dataclass(frozen=True)
 class Match:
-    """One rule matching one item: which terms, and any numbers extracted on the way."""
+    """One rule matching one item: the words found (as the item writes them), the rule's terms
+    that found them, and any numbers extracted on the way (int when the text wrote a whole number).
+    """
 
     rule: RuleInfo
     matched: tuple[str, ...]
     values: Mapping[str, float] = field(default_factory=dict)
+    patterns: tuple[str, ...] = ()
 
 
 def alert_id(rule_id: str, feed: str, item_key: str) -> str:
@@ -89,6 +92,7 @@ class Alert:
     detected_at: datetime
     values: Mapping[str, float] = field(default_factory=dict)
     feed_tags: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
 
     @classmethod
     def from_match(
@@ -102,6 +106,7 @@ class Alert:
             detected_at=detected_at,
             values=dict(match.values),
             feed_tags=feed_tags,
+            patterns=match.patterns,
         )
 
     def payload(self) -> dict[str, Any]:
@@ -123,6 +128,7 @@ class Alert:
                 "key": self.item.key,
             },
             "matched": list(self.matched),
+            "patterns": list(self.patterns),
             "values": dict(self.values),
             "detected_at": self.detected_at.isoformat(),
         }
@@ -152,4 +158,5 @@ class Alert:
             matched=tuple(data.get("matched", ())),
             detected_at=datetime.fromisoformat(data["detected_at"]),
             values=dict(data.get("values", {})),
+            patterns=tuple(data.get("patterns", ())),
         )

@@ -24,7 +24,7 @@ rules:
     tags: [air]
     match:
       all:
-        - any: [B-52, B-1B, "B-1", bomber, bombers, Stratofortress]
+        - any: [B-52, B-1B, "B-1", ~bomber, Stratofortress]
         - any: [Venezuela, Venezuelan, Caracas, Maduro]
       none: [jacket, concert]
   - id: boat-strikes
@@ -36,6 +36,7 @@ rules:
         - any: [strike, strikes]
         - any: [boat, vessel]
         - any: [kills, killed, dead]
+        - number: {near: [kills], within: 2, at_least: 1, as: killed}
 """
 
 
@@ -113,12 +114,18 @@ class TestOnce:
         assert bombers["rule"]["severity"] == "high"
         assert bombers["rule"]["tags"] == ["air"]
         assert bombers["id"] and bombers["detected_at"] and bombers["item"]["published"]
-        assert {"B-52", "Venezuela"} <= set(bombers["matched"])
+        # The words as the item wrote them, the rule's patterns apart, counts as integers.
+        assert {"B-52", "bombers", "Venezuela"} <= set(bombers["matched"])
+        assert "~bomber" in bombers["patterns"] and "~bomber" not in bombers["matched"]
+        boat = next(p for p in payloads if p["rule"]["id"] == "boat-strikes")
+        assert boat["values"] == {"killed": 4} and isinstance(boat["values"]["killed"], int)
 
         assert len(smtp_sink.messages) == 2
         subjects = sorted(str(m["Subject"]) for m in smtp_sink.messages)
         assert any("US bombers near Venezuela" in s and BOMBERS.title in s for s in subjects)
         assert any("critical" in s.lower() for s in subjects)
+        bodies = [m.get_body(("plain",)).get_content() for m in smtp_sink.messages]  # type: ignore[union-attr]
+        assert any("Matched: B-52, bombers, Venezuela" in b for b in bodies), bodies
 
         assert once(config) == 0
         assert len(webhook_receiver.received) == 2

@@ -287,3 +287,31 @@ class TestExplain:
         (verdict,) = rulebook.explain(item("bomber jacket sale"))
         assert verdict.match is None
         assert verdict.reasons == ("no '@place'", "excluded by 'jacket'")
+
+
+class TestMatchedWords:
+    RULES = """
+        rules:
+          - id: bombers
+            match:
+              all:
+                - any: [~bomber, "fly*"]
+                - any: [venezuela*]
+                - number: {near: [~bomber], within: 2, at_least: 1, as: bombers}
+        """
+
+    def test_matched_holds_the_words_of_the_item_and_patterns_the_terms(
+        self, tmp_path: Path
+    ) -> None:
+        """An alert shows "BOMBERS" and "flying" as written, not `~bomber` and `fly*`."""
+        (found,) = rulebook_of(tmp_path, self.RULES).match(
+            item("Two BOMBERS flying near Venezuela", "The bombers fly on to Venezuelan skies.")
+        )
+        assert found.matched == ("BOMBERS", "flying", "Venezuela", "fly", "Venezuelan")
+        assert set(found.patterns) == {"~bomber", "fly*", "venezuela*"}
+
+    def test_values_are_integers_when_the_text_writes_integers(self, tmp_path: Path) -> None:
+        """ "Two bombers" gives bombers = 2, an int, so the payload says 2 and not 2.0."""
+        (found,) = rulebook_of(tmp_path, self.RULES).match(item("Two bombers fly near Venezuela"))
+        assert found.values == {"bombers": 2}
+        assert isinstance(found.values["bombers"], int)

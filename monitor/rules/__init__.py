@@ -73,8 +73,14 @@ class Rulebook:
         evidence = Evidence()
         if not rule.condition.holds([scans[f] for f in rule.fields], evidence):
             return None, evidence
-        matched = tuple(self._terms[t].display for t in evidence.terms)
-        return Match(rule=rule.info, matched=matched, values=dict(evidence.values)), evidence
+        patterns = tuple(self._terms[t].display for t in evidence.terms)
+        match = Match(
+            rule=rule.info,
+            matched=_words(scans, evidence),
+            values=dict(evidence.values),
+            patterns=patterns,
+        )
+        return match, evidence
 
     def match(self, item: Item) -> list[Match]:
         """Every rule the item satisfies, in rulebook order."""
@@ -109,7 +115,7 @@ class Rulebook:
             verdicts.append(Verdict(rule, found, spans, reasons))
         return verdicts
 
-    def numbers(self, item: Item) -> dict[str, list[float]]:
+    def numbers(self, item: Item) -> dict[str, list[int | float]]:
         """Every quantity read in each field (shown by `news-monitor test`)."""
         scans = self._scan(item)
         return {name: [n.value for n in scan.numbers] for name, scan in scans.items()}
@@ -145,6 +151,17 @@ class Rulebook:
         scans = self._scan(item)
         found, _ = self._evaluate(rule, scans)
         return found is not None
+
+
+def _words(scans: dict[str, FieldScan], evidence: Evidence) -> tuple[str, ...]:
+    """The words that made a rule fire, as the item writes them, in reading order, each once."""
+    order = {name: i for i, name in enumerate(TEXT_FIELDS)}
+    found: dict[str, str] = {}
+    for name, start, end in sorted(set(evidence.words), key=lambda w: (order[w[0]], w[1], w[2])):
+        tokens = scans[name].tokens
+        word = tokens.text[tokens.starts[start] : tokens.ends[end - 1]]
+        found.setdefault(" ".join(word.split()).casefold(), " ".join(word.split()))
+    return tuple(found.values())
 
 
 def load_rulebook(paths: Sequence[Path]) -> Rulebook:

@@ -34,25 +34,30 @@ _PERCENT = {"percent", "per", "por"}
 
 @dataclass(frozen=True)
 class Number:
-    """A quantity and the tokens [start, end) it was read from."""
+    """A quantity and the tokens [start, end) it was read from; an int when it is whole."""
 
-    value: float
+    value: int | float
     start: int
     end: int
 
 
-def _digits(word: str) -> float | None:
+def _digits(word: str) -> int | float | None:
     """ "1,200" and "1.200" (Spanish thousands) -> 1200; "3.5" -> 3.5."""
     if not word[:1].isdigit():
         return None
     groups = word.replace(",", ".").split(".")
     if len(groups) > 1 and all(len(g) == 3 for g in groups[1:]):
-        return float("".join(groups))
+        return int("".join(groups))
     if len(groups) == 2:
         return float(f"{groups[0]}.{groups[1]}")
     if len(groups) == 1 and word.isdigit():
-        return float(word)
+        return int(word)
     return None
+
+
+def _whole(value: int | float) -> int | float:
+    """ "3.5 million" is a whole number of things: give it as an int."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _is_model_number(tokens: Tokens, i: int) -> bool:
@@ -61,7 +66,7 @@ def _is_model_number(tokens: Tokens, i: int) -> bool:
     return i > 0 and tokens.ends[i - 1] == start - 1 and tokens.text[start - 1] == "-"
 
 
-def _is_year(word: str, value: float) -> bool:
+def _is_year(word: str, value: int | float) -> bool:
     return len(word) == 4 and word.isdigit() and 1900 <= value <= 2100
 
 
@@ -75,7 +80,7 @@ def find_numbers(tokens: Tokens) -> list[Number]:
         if value is not None:
             end = i + 1
             if end < len(words) and words[end] in _SCALES:
-                value *= _SCALES[words[end]]
+                value = _whole(value * _SCALES[words[end]])
                 end += 1
             percent = tokens.text[tokens.ends[i] : tokens.ends[i] + 1] == "%" or (
                 end < len(words) and words[end] in _PERCENT
@@ -98,7 +103,7 @@ def _unit_follows(words: list[str], i: int) -> bool:
     return i + 1 < len(words) and words[i + 1] in _UNITS
 
 
-def _read_words(words: list[str], i: int) -> tuple[int, float]:
+def _read_words(words: list[str], i: int) -> tuple[int, int]:
     """Read a run of number words from position i: "two hundred and five" -> 205."""
     total = 0
     current = 0
@@ -116,4 +121,4 @@ def _read_words(words: list[str], i: int) -> tuple[int, float]:
         else:
             break
         i += 1
-    return i, float(total + current)
+    return i, total + current

@@ -64,20 +64,24 @@ class FieldScan:
 
 @dataclass
 class Evidence:
-    """What made a rule fire: term ids in the order met, highlighted spans, extracted values."""
+    """What made a rule fire: term ids in the order met, highlighted spans (terms and numbers),
+    the spans of the terms alone (the words an alert shows), extracted values."""
 
     terms: dict[int, None] = field(default_factory=dict)  # an ordered set
     spans: list[tuple[str, int, int]] = field(default_factory=list)  # field, first token, end
+    words: list[tuple[str, int, int]] = field(default_factory=list)
     values: dict[str, float] = field(default_factory=dict)
 
     def add(self, term: int, scan: FieldScan, start: int, end: int) -> None:
         self.terms.setdefault(term, None)
         self.spans.append((scan.name, start, end))
+        self.words.append((scan.name, start, end))
 
     def merge(self, other: Evidence) -> None:
         for term in other.terms:
             self.terms.setdefault(term, None)
         self.spans.extend(other.spans)
+        self.words.extend(other.words)
         for name, value in other.values.items():
             self.values[name] = max(value, self.values.get(name, value))
 
