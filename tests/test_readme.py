@@ -1,0 +1,71 @@
+"""The README says what the program does: its tables are checked against the code and data."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from prometheus_client.metrics import MetricWrapperBase
+
+from monitor import metrics
+from monitor.cli import build_parser
+
+REPO = Path(__file__).resolve().parent.parent
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def table_rows(heading: str) -> list[list[str]]:
+    """The cells of the markdown table whose header row starts with `heading`."""
+    start = README.index(f"| {heading}")
+    rows = []
+    for line in README[start:].splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        cells = re.split(r"(?<!\\)\|", line.strip().removeprefix("|").removesuffix("|"))
+        rows.append([cell.strip() for cell in cells])
+    return rows
+
+
+def test_the_metrics_table_names_each_metric_with_its_labels() -> None:
+    """Every exported metric is in the table with the labels it really has, and nothing else."""
+    exported = {
+        metric._name.removeprefix("news_monitor_"): tuple(metric._labelnames)
+        for metric in vars(metrics).values()
+        if isinstance(metric, MetricWrapperBase)
+    }
+    documented = {}
+    for name, kind, labels, _ in table_rows("metric "):
+        labels_ = tuple(label.strip() for label in labels.split(",") if label.strip())
+        documented[name.strip("`").removesuffix("_total")] = (kind, labels_)
+    assert {name: labels for name, (_, labels) in documented.items()} == exported
+
+
+def test_the_documented_poll_duration_buckets_are_the_real_ones() -> None:
+    found = re.search(r"`poll_duration_seconds` has buckets ([\d., and]+) s", README)
+    assert found is not None
+    documented = [float(b) for b in re.split(r",\s*|\s+and\s+", found.group(1)) if b]
+    assert documented == list(metrics.POLL_DURATION._upper_bounds[:-1])  # without +Inf
+
+
+def test_the_held_out_sets_have_the_sizes_the_readme_gives() -> None:
+    rows = table_rows("held-out set")
+    assert rows
+    for label, items, *_ in rows:
+        name = f"blind_{label[0].lower()}.jsonl"
+        lines = (REPO / "tests" / "data" / "blind" / name).read_text().splitlines()
+        assert int(items) == len([line for line in lines if line.strip()]), name
+
+
+def test_every_command_in_the_command_table_exists() -> None:
+    parser = build_parser()
+    choices = next(
+        action.choices
+        for action in parser._subparsers._group_actions  # type: ignore[union-attr]
+        if action.choices
+    )
+    assert isinstance(choices, dict)
+    named = set()
+    for command, *_ in table_rows("command "):
+        named.update(re.findall(r"`(?:news-monitor )?([a-z]+)", command))
+    assert named - set(choices) == set()
+    assert set(choices) - named == set()
