@@ -23,6 +23,7 @@ from monitor.dispatch import Channel, DispatchReport, deliver_due
 from monitor.errors import ConfigError, MonitorError
 from monitor.feeds.article import ArticleFetcher
 from monitor.feeds.fetch import Fetcher, make_client
+from monitor.health import lock_path
 from monitor.logs import register_secret
 from monitor.notify import build_notifier
 from monitor.notify.settings import NotifierSettings
@@ -61,7 +62,7 @@ class StateLock:
     """An exclusive lock beside the state file: two processes never deliver the same outbox."""
 
     def __init__(self, state: Path) -> None:
-        self.path = state.with_name(state.name + ".lock")
+        self.path = lock_path(state)
         self._fd: int | None = None
 
     def acquire(self) -> None:

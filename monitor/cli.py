@@ -2,7 +2,7 @@
 and for rule authors `test | backtest | evaluate`.
 
 The only place where errors become exit codes: 0 success, 1 invalid config or rules (or another
-problem the message explains), 2 wrong usage.
+problem the message explains), 2 wrong usage, 3 `once` could fetch no feed at all.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import shutil
 import sys
+import textwrap
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -18,16 +20,25 @@ from pathlib import Path
 
 from monitor import __version__
 from monitor.app import App
-from monitor.config import Config, default_config_path, load_config
+from monitor.config import DEFAULT_RULES, Config, default_config_path, load_config
 from monitor.daemon import Daemon
 from monitor.durations import parse_duration
 from monitor.errors import MonitorError
-from monitor.health import check_heartbeat, heartbeat_path
+from monitor.health import (
+    check_heartbeat,
+    heartbeat_path,
+    lock_is_held,
+    lock_path,
+    read_run_info,
+    run_info_path,
+)
 from monitor.logs import configure_logging
-from monitor.rules import load_rulebook
+from monitor.rules import Rulebook, load_rulebook
 from monitor.store import Store
 
 log = logging.getLogger("monitor")
+
+NO_FEED_FETCHED = 3  # exit code of `once` when every feed failed
 
 
 def _config_path(args: argparse.Namespace) -> Path:
@@ -72,6 +83,12 @@ async def _once(config: Config) -> int:
         report.retried,
         report.failed,
     )
+    if outcomes and len(failed) == len(outcomes):
+        log.error(
+            "no feed could be fetched (last error: %s); check the network, DNS or proxy",
+            failed[-1].error,
+        )
+        return NO_FEED_FETCHED
     return 0
 
 
@@ -107,31 +124,101 @@ def _span(seconds: float) -> str:
     return f"{seconds:.0f}s"
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def _when(then: float) -> str:
+    return datetime.fromtimestamp(then, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, wrap_last: bool = True) -> str:
+    """Columns padded to their widest cell; the last one (an error, a reason) is wrapped to the
+    terminal's width rather than cut, so the end of a message, where its cause is, shows."""
     widths = [
         max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
     ]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    indent = sum(widths[:-1]) + 2 * (len(widths) - 1)
+    room = max(30, shutil.get_terminal_size((120, 24)).columns - indent)
+
+    def render(cells: Sequence[str]) -> list[str]:
+        last = textwrap.wrap(cells[-1], room) if wrap_last and cells[-1] else [cells[-1]]
+        first = "  ".join(c.ljust(w) for c, w in zip(cells[:-1], widths, strict=False))
+        lines = [f"{first}  {last[0]}" if first else last[0]]
+        lines += [" " * indent + more for more in last[1:]]
+        return lines
+
+    lines = render(headers)
+    for row in rows:
+        lines += render(row)
     return "\n".join(line.rstrip() for line in lines)
 
 
+def _inspect(args: argparse.Namespace) -> Config:
+    """The config as commands that only read state need it: without the notifiers' secrets."""
+    return load_config(_config_path(args), delivery=False)
+
+
+def _daemon_report(config: Config, now: float) -> tuple[bool, list[str]]:
+    """Whether a daemon (or a `once`) works on this state, and lines saying so for `status`."""
+    held = lock_is_held(lock_path(config.state))
+    info = read_run_info(run_info_path(config.state))
+    beat = heartbeat_path(config.state)
+    stalled = check_heartbeat(beat, now)
+    lines: list[str] = []
+    if held and stalled is None and info is not None:
+        lines.append(
+            f"running (pid {info.pid}) since {_when(info.started_at)} "
+            f"({_ago(info.started_at, now)}); loop ticked {_ago(beat.stat().st_mtime, now)}"
+        )
+    elif held:
+        lines.append(
+            "busy: another process holds the state lock: a `news-monitor once`, or a daemon "
+            f"whose loop does not tick ({stalled or 'no run info'})"
+        )
+    elif beat.exists():
+        lines.append(
+            f"stopped: the loop last ticked {_when(beat.stat().st_mtime)} "
+            f"({_ago(beat.stat().st_mtime, now)})"
+        )
+    else:
+        lines.append("stopped: no daemon has run on this state yet")
+    if info is not None:
+        verb = "runs on" if held else "ran on"
+        lines.append(
+            f"{verb} {info.config}: {info.feeds} feeds, {info.rules} rules from "
+            f"{len(info.rule_files)} files, {info.notifiers} notifiers "
+            f"(loaded {_when(info.loaded_at)}, {_ago(info.loaded_at, now)})"
+        )
+    return held, lines
+
+
 def cmd_status(args: argparse.Namespace) -> int:
-    config = load_config(_config_path(args))
-    rulebook = load_rulebook(list(config.rules))
+    config = _inspect(args)
+    try:
+        rulebook: Rulebook | None = load_rulebook(list(config.rules))
+        broken = None
+    except MonitorError as exc:
+        # The daemon keeps running on its last good rules; the operator still needs the rest.
+        rulebook, broken = None, str(exc)
     if not config.state.exists():
         print(
             f"no state yet at {config.state}: run `news-monitor once` or `news-monitor run` first"
         )
         return 0
+    now = time.time()
+    running, daemon = _daemon_report(config, now)
+    if broken is not None:
+        print(
+            f"warning: the rule files do not load: {broken}\n"
+            "  (a running daemon keeps its last good rules; `news-monitor check` lists every "
+            "error)\n"
+        )
+    print("DAEMON")
+    print("\n".join(daemon))
     with Store(config.state) as store:
-        now = time.time()
         states = {s.name: s for s in store.feed_states()}
         rows = []
         for feed in config.feeds:
             state = states.get(feed.name)
             if state is None:
-                rows.append([feed.name, "never", "0", "at start", "0", ""])
+                rows.append([feed.name, "never", "0", "at start" if running else "-", "0", ""])
                 continue
             next_poll = state.retry_at or ((state.last_polled_at or now) + feed.interval)
             rows.append(
@@ -139,26 +226,29 @@ def cmd_status(args: argparse.Namespace) -> int:
                     feed.name,
                     _ago(state.last_success_at, now),
                     str(state.consecutive_failures),
-                    _ago(next_poll, now),
+                    _ago(next_poll, now) if running else "- (stopped)",
                     str(state.items_seen),
-                    (state.last_error or "")[:60],
+                    state.last_error or "",
                 ]
             )
-        print("FEEDS")
+        print("\nFEEDS")
         print(
-            _table(["name", "last success", "failures", "next poll", "items", "last error"], rows)
+            _table(
+                ["name", "last success", "failures", "next poll", "items", "last error"],
+                rows,
+                wrap_last=not args.wide,
+            )
         )
         matches = store.matches_by_rule(now - 86400)
         print("\nRULES (matches in the last 24 h)")
-        print(
-            _table(
-                ["id", "severity", "matches"],
-                [
-                    [r.info.id, r.info.severity.label, str(matches.get(r.info.id, 0))]
-                    for r in rulebook.rules
-                ],
-            )
-        )
+        if rulebook is not None:
+            rule_rows = [
+                [r.info.id, r.info.severity.label, str(matches.get(r.info.id, 0))]
+                for r in rulebook.rules
+            ]
+        else:
+            rule_rows = [[rule, "?", str(count)] for rule, count in sorted(matches.items())]
+        print(_table(["id", "severity", "matches"], rule_rows))
         pending, failed, oldest = store.outbox_summary()
         print("\nOUTBOX")
         print(f"pending {pending}, failed {failed}, oldest pending {_ago(oldest, now)}")
@@ -166,7 +256,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox_list(args: argparse.Namespace) -> int:
-    config = load_config(_config_path(args))
+    config = _inspect(args)
     with Store(config.state) as store:
         deliveries = store.deliveries("failed" if args.failed else None)
         rows = [
@@ -189,7 +279,7 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
     if not args.all and not args.id:
         print("error: give an alert id, or --all", file=sys.stderr)
         return 2
-    config = load_config(_config_path(args))
+    config = _inspect(args)
     with Store(config.state) as store:
         count = store.requeue(None if args.all else args.id, time.time())
     print(f"{count} failed deliveries put back in the outbox; the daemon (or `once`) sends them")
@@ -197,7 +287,7 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
 
 
 def cmd_silence_add(args: argparse.Namespace) -> int:
-    config = load_config(_config_path(args))
+    config = _inspect(args)
     try:
         seconds = parse_duration(args.duration)
     except ValueError as exc:
@@ -227,7 +317,7 @@ def cmd_silence_add(args: argparse.Namespace) -> int:
 
 
 def cmd_silence_list(args: argparse.Namespace) -> int:
-    config = load_config(_config_path(args))
+    config = _inspect(args)
     with Store(config.state) as store:
         now = time.time()
         rows = [
@@ -246,7 +336,7 @@ def cmd_silence_list(args: argparse.Namespace) -> int:
 
 
 def cmd_silence_remove(args: argparse.Namespace) -> int:
-    config = load_config(_config_path(args))
+    config = _inspect(args)
     with Store(config.state) as store:
         removed = store.remove_silence(args.id)
     if not removed:
@@ -257,7 +347,7 @@ def cmd_silence_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_healthcheck(args: argparse.Namespace) -> int:
-    config = load_config(_config_path(args))
+    config = _inspect(args)
     problem = check_heartbeat(heartbeat_path(config.state), time.time())
     if problem:
         print(f"unhealthy: {problem}", file=sys.stderr)
@@ -266,18 +356,32 @@ def cmd_healthcheck(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rule_paths(args: argparse.Namespace) -> list[Path]:
+    """The rules named on the command line, else those config.yaml names, else ./rules."""
+    if args.rules:
+        return [Path(p) for p in args.rules]
+    config_path = _config_path(args)
+    if config_path.exists():
+        return list(load_config(config_path, delivery=False).rules)
+    return [Path(p) for p in DEFAULT_RULES]
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     from monitor.rules.tool import describe_item, read_items
 
-    rulebook = load_rulebook([Path(p) for p in args.rules])
+    rulebook = load_rulebook(_rule_paths(args))
     items = read_items(args.input)
-    matched = 0
+    matched = fired = 0
     for item in items:
-        report = describe_item(rulebook, item, explain=args.explain)
-        matched += report.startswith("MATCH")
-        if args.explain or report.startswith("MATCH"):
-            print(report)
-    print(f"{matched} of {len(items)} items matched {len(rulebook.rules)} rules")
+        hits = len(rulebook.match(item))
+        matched += hits > 0
+        fired += hits
+        if args.explain or hits:
+            print(describe_item(rulebook, item, explain=args.explain))
+    print(
+        f"{matched} of {len(items)} items matched ({fired} matches in all), "
+        f"with a rulebook of {len(rulebook.rules)} rules"
+    )
     return 0
 
 
@@ -289,7 +393,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: --since: {exc}", file=sys.stderr)
         return 2
-    config = load_config(_config_path(args))
+    config = _inspect(args)
     rulebook = load_rulebook(list(config.rules))
     if not config.state.exists():
         print(f"no state yet at {config.state}: nothing stored to backtest")
@@ -318,7 +422,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from monitor.rules.evaluate import evaluate, read_labelled
 
-    rulebook = load_rulebook([Path(p) for p in args.rules])
+    rulebook = load_rulebook(_rule_paths(args))
     print(evaluate(rulebook, read_labelled(Path(args.file))).report())
     return 0
 
@@ -327,7 +431,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from monitor.demo import run_demo
 
     config_path = _config_path(args)
-    rules = load_config(config_path).rules if config_path.exists() else (Path("rules"),)
+    rules = (
+        load_config(config_path, delivery=False).rules if config_path.exists() else (Path("rules"),)
+    )
     configure_logging("WARNING")
     return asyncio.run(run_demo(rules))
 
@@ -356,7 +462,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("once", "poll every feed once, deliver what is due, exit").set_defaults(handler=cmd_once)
     add("run", "run the daemon until SIGTERM").set_defaults(handler=cmd_run)
-    add("status", "show feed health, rule matches and the outbox").set_defaults(handler=cmd_status)
+    status = add("status", "show the daemon, feed health, rule matches and the outbox")
+    status.add_argument("--wide", action="store_true", help="errors on one line, never wrapped")
+    status.set_defaults(handler=cmd_status)
     add(
         "healthcheck",
         "exit 0 if a running daemon's loop ticked in the last minute (container probe)",
@@ -366,7 +474,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     testing = add("test", "run rules over a feed file, URL or JSON-lines items and show why")
-    testing.add_argument("rules", nargs="+", metavar="RULES_OR_DIR", help="rule files or folders")
+    testing.add_argument(
+        "rules",
+        nargs="*",
+        metavar="RULES_OR_DIR",
+        help="rule files or folders (default: the rules config.yaml names)",
+    )
     testing.add_argument("--input", required=True, metavar="FILE_OR_URL", help="items to test")
     testing.add_argument("--explain", action="store_true", help="also near misses and numbers")
     testing.set_defaults(handler=cmd_test)
@@ -378,7 +491,10 @@ def build_parser() -> argparse.ArgumentParser:
         "file", metavar="FILE.jsonl", help='lines of {"title","summary","label","category"}'
     )
     evaluating.add_argument(
-        "--rules", nargs="+", default=["rules"], metavar="PATH", help="default: rules/"
+        "--rules",
+        nargs="+",
+        metavar="PATH",
+        help="rule files or folders (default: the rules config.yaml names)",
     )
     evaluating.set_defaults(handler=cmd_evaluate)
 

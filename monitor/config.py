@@ -77,6 +77,7 @@ class Config:
     http_listen: str | None = None
     log_level: str = "INFO"
     log_format: str = "auto"
+    log_summary: float = 300.0  # seconds between the daemon's summary lines
 
     def feed(self, name: str) -> FeedSettings:
         for feed in self.feeds:
@@ -301,13 +302,29 @@ def _parse_routes(doc: Fields, notifier_names: set[str]) -> tuple[Route, ...]:
     return tuple(routes)
 
 
-def parse_config(document: str, path: Path, env: Mapping[str, str] | None = None) -> Config:
-    """Validate config text; `path` names the file in errors and anchors relative paths."""
+DELIVERY_SECTIONS = ("notifiers", "routes")
+
+
+def parse_config(
+    document: str,
+    path: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    delivery: bool = True,
+) -> Config:
+    """Validate config text; `path` names the file in errors and anchors relative paths.
+
+    `delivery=False` leaves notifiers and routes out, unread: commands that only inspect state
+    then work in a shell without the notifiers' secrets in its environment.
+    """
     source = str(path)
     data = yamlfile.loads(document, source)
     if data is None:
         data = YamlMap.empty(1)
     root = _mapping(data, source, 1, "config.yaml")
+    if not delivery:
+        for key in DELIVERY_SECTIONS:
+            root.pop(key, None)
     _interpolate_tree(root, os.environ if env is None else env, source, root.line)
     doc = Fields(root, source, "config")
     doc.reject_unknown(
@@ -328,7 +345,7 @@ def parse_config(document: str, path: Path, env: Mapping[str, str] | None = None
 
     defaults = _section(root, source, "defaults", {"interval", "timeout"})
     http = _section(root, source, "http", {"listen"})
-    log = _section(root, source, "log", {"level", "format"})
+    log = _section(root, source, "log", {"level", "format", "summary"})
 
     notifiers = _parse_notifiers(doc)
     config = Config(
@@ -343,6 +360,7 @@ def parse_config(document: str, path: Path, env: Mapping[str, str] | None = None
         http_listen=http.get("listen", _listen_address, None),
         log_level=log.get("level", _log_level, "INFO"),
         log_format=log.get("format", _log_format, "auto"),
+        log_summary=log.get("summary", positive_duration, 300.0),
     )
     return config
 
@@ -374,8 +392,13 @@ def _log_format(value: Any) -> str:
     raise ValueError(f"expected auto, json or text, got {value!r}")
 
 
-def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
-    """Read and validate config.yaml; raises ConfigError naming file and line."""
+def load_config(
+    path: Path, env: Mapping[str, str] | None = None, *, delivery: bool = True
+) -> Config:
+    """Read and validate config.yaml; raises ConfigError naming file and line.
+
+    `delivery=False`: without notifiers and routes (see `parse_config`).
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -384,4 +407,4 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
         ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file: {exc.strerror}", path=str(path)) from None
-    return parse_config(text, path, env)
+    return parse_config(text, path, env, delivery=delivery)

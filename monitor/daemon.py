@@ -22,10 +22,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import metrics
+from monitor.activity import Activity
 from monitor.app import App
 from monitor.config import Config, FeedSettings, load_config
 from monitor.errors import MonitorError
-from monitor.health import Health, heartbeat_path
+from monitor.health import Health, RunInfo, heartbeat_path, run_info_path, write_run_info
 from monitor.http import start_http_server
 from monitor.rules import load_rulebook
 from monitor.rules.load import rule_files
@@ -53,6 +54,11 @@ def watched_files(config: Config) -> dict[Path, tuple[int, int]]:
     return signature
 
 
+def _span(seconds: float) -> str:
+    minutes = seconds / 60
+    return f"{minutes:.0f} min" if minutes >= 1 else f"{seconds:.0f} s"
+
+
 class Daemon:
     """Runs an App on a schedule until stopped."""
 
@@ -68,6 +74,9 @@ class Daemon:
         self.signals = 0
         self._signature = watched_files(app.config)
         self._reload_requested = False
+        self.started_at = time.time()
+        self.run_info = run_info_path(app.config.state)  # a changed `state:` needs a restart
+        self.activity = Activity()
 
     # -- scheduling ------------------------------------------------------------
 
@@ -117,6 +126,7 @@ class Daemon:
         try:
             async with self.poll_slots:
                 outcome = await self.app.poll(feed)
+            self.activity.polled(outcome, time.time())
             if outcome.alerts:
                 self.queued.set()
         except Exception:
@@ -135,6 +145,21 @@ class Daemon:
             self._signature = signature
             self.reload()
 
+    def _summarise(self) -> None:
+        """One line of what happened since the last one; a warning when no feed answers."""
+        now = time.time()
+        pending, _, _ = self.app.store.outbox_summary()
+        summary = self.activity.summarise((f.name for f in self.app.config.feeds), pending)
+        log.info(summary.line())
+        since = summary.all_failing_since
+        if since is not None and now - since >= self.app.config.log_summary:
+            log.warning(
+                "every feed has been failing for %s: check the network, DNS or proxy "
+                "(last error: %s)",
+                _span(now - since),
+                summary.last_error,
+            )
+
     # -- reload ------------------------------------------------------------------
 
     def reload(self) -> bool:
@@ -151,9 +176,14 @@ class Daemon:
             log.warning("state: changed in config; restart news-monitor to use the new state file")
         self.app.replace(config, rulebook)
         self._reschedule(old, config)
+        if config.log_summary != old.log_summary:
+            self.scheduler.reschedule_job(
+                "summary", trigger=IntervalTrigger(seconds=config.log_summary)
+            )
         self._signature = watched_files(config)
         metrics.LAST_RELOAD_SUCCESS.set(1)
         metrics.RULES_LOADED.set(len(rulebook.rules))
+        self._write_run_info()
         log.info(
             "reloaded: %d feeds, %d rules, %d notifiers",
             len(config.feeds),
@@ -161,6 +191,21 @@ class Daemon:
             len(config.notifiers),
         )
         return True
+
+    def _write_run_info(self) -> None:
+        """Tell `news-monitor status` since when this daemon runs and what it runs on."""
+        config, rulebook = self.app.config, self.app.rulebook
+        info = RunInfo(
+            pid=os.getpid(),
+            started_at=self.started_at,
+            loaded_at=time.time(),
+            config=str(config.path.resolve()),
+            rules=len(rulebook.rules),
+            rule_files=tuple(str(path) for path in rulebook.files),
+            feeds=len(config.feeds),
+            notifiers=len(config.notifiers),
+        )
+        write_run_info(self.run_info, info)
 
     # -- delivery ----------------------------------------------------------------
 
@@ -170,7 +215,7 @@ class Daemon:
                 await asyncio.wait_for(self.queued.wait(), timeout=DISPATCH_INTERVAL)
             self.queued.clear()
             try:
-                await self.app.deliver(stopping=self.stopping.is_set)
+                self.activity.delivered(await self.app.deliver(stopping=self.stopping.is_set))
             except Exception:
                 log.exception("delivery round crashed; pending alerts stay in the outbox")
 
@@ -197,6 +242,12 @@ class Daemon:
         self.scheduler.add_job(
             self._tick, IntervalTrigger(seconds=WATCH_INTERVAL), id="tick", max_instances=1
         )
+        self.scheduler.add_job(
+            self._summarise,
+            IntervalTrigger(seconds=self.app.config.log_summary),
+            id="summary",
+            max_instances=1,
+        )
         self.scheduler.start()
         self.health.tick(time.time())
         metrics.RULES_LOADED.set(len(self.app.rulebook.rules))
@@ -208,6 +259,7 @@ class Daemon:
             http = await start_http_server(self.app.config.http_listen, self.health)
             log.info("serving /healthz, /readyz and /metrics on %s", self.app.config.http_listen)
         self.health.ready = True
+        self._write_run_info()
         log.info(
             "news-monitor running: %d feeds, %d rules, %d notifiers",
             len(self.app.config.feeds),

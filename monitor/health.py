@@ -1,16 +1,19 @@
-"""Liveness and readiness of the daemon: the loop's last tick, and a heartbeat file for
-container health checks.
+"""Liveness and readiness of the daemon: the loop's last tick, a heartbeat file for container
+health checks, and what `news-monitor status` tells about a daemon from outside.
 
 The heartbeat is the mtime of a file beside the SQLite state, touched on every tick, so a
 `HEALTHCHECK` can tell a stalled scheduler loop from a live one without the HTTP endpoint
-being enabled and without opening the database.
+being enabled and without opening the database. Beside it the daemon keeps a small JSON file
+saying since when it runs and which config and rules it loaded.
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from monitor import metrics
@@ -23,6 +26,64 @@ STALE_AFTER = 60.0  # seconds without a tick before the loop counts as stalled
 def heartbeat_path(state: Path) -> Path:
     """Where the daemon whose SQLite file is `state` keeps its heartbeat."""
     return state.with_name(state.name + ".heartbeat")
+
+
+def lock_path(state: Path) -> Path:
+    """The lock file a process delivering from `state` holds (see app.StateLock)."""
+    return state.with_name(state.name + ".lock")
+
+
+def run_info_path(state: Path) -> Path:
+    """Where the daemon says since when it runs and what it loaded."""
+    return state.with_name(state.name + ".daemon.json")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a daemon loaded and since when it runs; rewritten on every applied reload."""
+
+    pid: int
+    started_at: float
+    loaded_at: float
+    config: str
+    rules: int
+    rule_files: tuple[str, ...]
+    feeds: int
+    notifiers: int
+
+
+def write_run_info(path: Path, info: RunInfo) -> None:
+    """Replace the file whole, so a reader never sees half of it."""
+    partial = path.with_name(path.name + ".tmp")
+    try:
+        partial.write_text(json.dumps(asdict(info)), encoding="utf-8")
+        partial.replace(path)
+    except OSError as exc:
+        log.warning("cannot write %s: %s", path, exc.strerror)
+
+
+def read_run_info(path: Path) -> RunInfo | None:
+    """The daemon's last RunInfo, or None when there is none (or it cannot be read)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return RunInfo(**{**data, "rule_files": tuple(data["rule_files"])})
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def lock_is_held(path: Path) -> bool:
+    """True while another process (a daemon or a `once`) holds the state lock at `path`."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False  # no lock file: nothing ever ran on this state
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing also releases the lock if this probe took it
+    return False
 
 
 @dataclass

@@ -134,8 +134,10 @@ class Loader:
         self._resolving: list[str] = []
         self._raw_rules: list[tuple[_Where, YamlMap]] = []
         self._rule_ids: dict[str, str] = {}
+        self.files: list[Path] = []
 
     def read(self, path: Path) -> None:
+        self.files.append(path)
         where = _Where(path)
         try:
             doc = yamlfile.load(path)
@@ -459,6 +461,25 @@ class Loader:
             raise where.error(line, str(exc)) from None
         raise where.error(line, f"expected a term, got {value!r}")
 
+    def _list_hint(self, name: str) -> str:
+        """Where a missing list is declared, when a rule file was loaded without its folder."""
+        loaded = {path.resolve() for path in self.files}
+        for folder in dict.fromkeys(path.resolve().parent for path in self.files):
+            for other in rule_files([folder]):
+                if other.resolve() in loaded:
+                    continue
+                try:
+                    doc = yamlfile.load(other)
+                except ConfigError:
+                    continue
+                lists = doc.get("lists") if isinstance(doc, YamlMap) else None
+                if isinstance(lists, YamlMap) and name in lists:
+                    return (
+                        f"; it is declared in {other}: lists are shared by the files of a "
+                        f"rulebook, so pass the folder {other.parent}/ or that file too"
+                    )
+        return ""
+
     def _list_ids(self, name: str, where: _Where, line: int) -> tuple[int, ...]:
         known = self._resolved.get(name)
         if known is not None:
@@ -469,7 +490,9 @@ class Loader:
             if builtin is not None:
                 return tuple(dict.fromkeys(self.table.add(parse_term(cue)) for cue in builtin))
             names = ", ".join(sorted(self.lists)) or "none defined"
-            raise where.error(line, f"unknown list '@{name}' (lists: {names})")
+            raise where.error(
+                line, f"unknown list '@{name}' (lists: {names}){self._list_hint(name)}"
+            )
         if name in self._resolving:
             cycle = " -> ".join([*self._resolving, name])
             raise definition.where.error(
