@@ -48,8 +48,11 @@ def register_secrets(config: Config) -> None:
     for settings in config.notifiers:
         for value in settings.secret_values:
             register_secret(value)
-    for feed in config.feeds:
-        password = urlsplit(feed.url).password
+    urls = [feed.url for feed in config.feeds]
+    if isinstance(config.state, str):
+        urls.append(config.state)
+    for url in urls:
+        password = urlsplit(url).password
         if password:
             register_secret(password)
 
@@ -94,19 +97,26 @@ class App:
     fetcher: Fetcher
     articles: ArticleFetcher
     channels: dict[str, Channel]
-    lock: StateLock
+    lock: StateLock | None  # SQLite only: PostgreSQL is shared by replicas on purpose
     _closing: list[Channel] = field(default_factory=list)
 
     @classmethod
     def open(cls, config: Config) -> App:
         register_secrets(config)
         rulebook = load_rulebook(list(config.rules))
-        lock = StateLock(config.state)
-        lock.acquire()
+        lock = None
+        if isinstance(config.state, Path):
+            lock = StateLock(config.state)
+            lock.acquire()
         try:
             store = Store(config.state)
+        except MonitorError:
+            if lock is not None:
+                lock.release()
+            raise
         except Exception as exc:
-            lock.release()
+            if lock is not None:
+                lock.release()
             raise ConfigError(f"cannot open state file: {exc}", path=str(config.state)) from None
         client = make_client()
         return cls(
@@ -136,7 +146,8 @@ class App:
         await self.articles.aclose()
         await self.fetcher.client.aclose()
         self.store.close()
-        self.lock.release()
+        if self.lock is not None:
+            self.lock.release()
 
     def replace(self, config: Config, rulebook: Rulebook) -> None:
         """Swap in a new validated config and rulebook; notifiers whose settings changed are rebuilt."""

@@ -1,4 +1,4 @@
-"""The command line: `news-monitor check | once | run | status | outbox | silence | demo`,
+"""The command line: `news-monitor check | once | run | status | outbox | silence | migrate | demo`,
 and for rule authors `test | backtest | evaluate`.
 
 The only place where errors become exit codes: 0 success, 1 invalid config or rules (or another
@@ -22,6 +22,7 @@ from monitor import __version__
 from monitor.app import App
 from monitor.config import DEFAULT_RULES, Config, default_config_path, load_config
 from monitor.daemon import Daemon
+from monitor.db import connect
 from monitor.durations import parse_duration
 from monitor.errors import MonitorError
 from monitor.health import (
@@ -33,6 +34,7 @@ from monitor.health import (
     run_info_path,
 )
 from monitor.logs import configure_logging
+from monitor.migrations import current_version, migrate
 from monitor.rules import Rulebook, load_rulebook
 from monitor.store import Store
 
@@ -197,7 +199,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     except MonitorError as exc:
         # The daemon keeps running on its last good rules; the operator still needs the rest.
         rulebook, broken = None, str(exc)
-    if not config.state.exists():
+    if isinstance(config.state, Path) and not config.state.exists():
         print(
             f"no state yet at {config.state}: run `news-monitor once` or `news-monitor run` first"
         )
@@ -346,6 +348,20 @@ def cmd_silence_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    config = load_config(_config_path(args))
+    db = connect(config.state)
+    try:
+        applied = migrate(db)
+        version = current_version(db)
+    finally:
+        db.close()
+    for migration in applied:
+        print(f"applied migration {migration.version}: {migration.name}")
+    print(f"schema at version {version}" + ("" if applied else " (nothing to do)"))
+    return 0
+
+
 def cmd_healthcheck(args: argparse.Namespace) -> int:
     config = _inspect(args)
     problem = check_heartbeat(heartbeat_path(config.state), time.time())
@@ -395,7 +411,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         return 2
     config = _inspect(args)
     rulebook = load_rulebook(list(config.rules))
-    if not config.state.exists():
+    if isinstance(config.state, Path) and not config.state.exists():
         print(f"no state yet at {config.state}: nothing stored to backtest")
         return 0
     with Store(config.state) as store:
@@ -465,6 +481,9 @@ def build_parser() -> argparse.ArgumentParser:
     status = add("status", "show the daemon, feed health, rule matches and the outbox")
     status.add_argument("--wide", action="store_true", help="errors on one line, never wrapped")
     status.set_defaults(handler=cmd_status)
+    add(
+        "migrate", "bring the state database's schema up to date (run also does it at start)"
+    ).set_defaults(handler=cmd_migrate)
     add(
         "healthcheck",
         "exit 0 if a running daemon's loop ticked in the last minute (container probe)",

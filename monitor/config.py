@@ -67,7 +67,7 @@ class Config:
     """Everything the daemon needs, validated."""
 
     path: Path
-    state: Path
+    state: Path | str  # a SQLite file, or a postgresql:// URL shared by replicas
     rules: tuple[Path, ...]
     max_age: float | None
     feeds: tuple[FeedSettings, ...]
@@ -350,7 +350,7 @@ def parse_config(
     notifiers = _parse_notifiers(doc)
     config = Config(
         path=path,
-        state=base / doc.get("state", text, "data/news-monitor.db"),
+        state=_state(doc.get("state", text, "data/news-monitor.db"), base),
         rules=tuple(base / p for p in doc.get("rules", texts, DEFAULT_RULES)),
         max_age=doc.get("max_age", parse_duration, 86400.0) or None,
         feeds=_parse_feeds(doc, defaults),
@@ -363,6 +363,11 @@ def parse_config(
         log_summary=log.get("summary", positive_duration, 300.0),
     )
     return config
+
+
+def _state(value: str, base: Path) -> Path | str:
+    """A postgresql:// URL as it is; a path relative to config.yaml's folder."""
+    return value if value.startswith(("postgresql://", "postgres://")) else base / value
 
 
 def _positive_int(value: Any) -> int:

@@ -1,7 +1,8 @@
 """Liveness and readiness of the daemon: the loop's last tick, a heartbeat file for container
 health checks, and what `news-monitor status` tells about a daemon from outside.
 
-The heartbeat is the mtime of a file beside the SQLite state, touched on every tick, so a
+The heartbeat is the mtime of a file beside the SQLite state (in the temporary folder when the
+state is in PostgreSQL), touched on every tick, so a
 `HEALTHCHECK` can tell a stalled scheduler loop from a live one without the HTTP endpoint
 being enabled and without opening the database. Beside it the daemon keeps a small JSON file
 saying since when it runs and which config and rules it loaded.
@@ -10,9 +11,11 @@ saying since when it runs and which config and rules it loaded.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import os
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,19 +26,27 @@ log = logging.getLogger("monitor.health")
 STALE_AFTER = 60.0  # seconds without a tick before the loop counts as stalled
 
 
-def heartbeat_path(state: Path) -> Path:
-    """Where the daemon whose SQLite file is `state` keeps its heartbeat."""
-    return state.with_name(state.name + ".heartbeat")
+def _beside(state: Path | str, suffix: str) -> Path:
+    """A local file beside the SQLite state, or in the temporary folder for a database URL."""
+    if isinstance(state, str):
+        digest = hashlib.sha256(state.encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"news-monitor-{digest}{suffix}"
+    return state.with_name(state.name + suffix)
 
 
-def lock_path(state: Path) -> Path:
+def heartbeat_path(state: Path | str) -> Path:
+    """Where the daemon whose state is `state` keeps its heartbeat."""
+    return _beside(state, ".heartbeat")
+
+
+def lock_path(state: Path | str) -> Path:
     """The lock file a process delivering from `state` holds (see app.StateLock)."""
-    return state.with_name(state.name + ".lock")
+    return _beside(state, ".lock")
 
 
-def run_info_path(state: Path) -> Path:
+def run_info_path(state: Path | str) -> Path:
     """Where the daemon says since when it runs and what it loaded."""
-    return state.with_name(state.name + ".daemon.json")
+    return _beside(state, ".daemon.json")
 
 
 @dataclass(frozen=True)

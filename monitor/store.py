@@ -1,5 +1,5 @@
-"""SQLite state: feed health and validators, items seen, alerts, the delivery outbox, silences
-and rule cooldowns.
+"""The state: feed health and validators, items seen, alerts, the delivery outbox, silences and
+rule cooldowns, in SQLite or PostgreSQL (monitor/db.py) with one SQL text for both.
 
 Record first, send later: `record_poll` marks items seen and queues one outbox row per
 (alert, notifier) in a single transaction, so a crash neither loses nor doubles an alert.
@@ -11,88 +11,16 @@ An alert that a silence or its rule's cooldown covers is recorded with its deliv
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from monitor.db import connect
+from monitor.migrations import migrate
 from monitor.models import Alert, Item, Severity
 from monitor.noise import Cooldown, DeliveryPlan, Silence
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS feeds (
-    name TEXT PRIMARY KEY,
-    url TEXT NOT NULL,
-    etag TEXT,
-    last_modified TEXT,
-    body_hash TEXT,
-    last_polled_at REAL,
-    last_success_at REAL,
-    consecutive_failures INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    retry_at REAL,
-    items_seen INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS items (
-    feed TEXT NOT NULL,
-    key TEXT NOT NULL,
-    title TEXT NOT NULL,
-    link TEXT NOT NULL,
-    summary TEXT NOT NULL,
-    content TEXT NOT NULL,
-    published TEXT,
-    first_seen_at REAL NOT NULL,
-    PRIMARY KEY (feed, key)
-);
-CREATE INDEX IF NOT EXISTS items_first_seen ON items (first_seen_at);
-CREATE TABLE IF NOT EXISTS alerts (
-    id TEXT PRIMARY KEY,
-    rule_id TEXT NOT NULL,
-    severity INTEGER NOT NULL,
-    feed TEXT NOT NULL,
-    item_key TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    created_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS alerts_created ON alerts (created_at);
-CREATE TABLE IF NOT EXISTS deliveries (
-    alert_id TEXT NOT NULL REFERENCES alerts (id),
-    notifier TEXT NOT NULL,
-    status TEXT NOT NULL
-        CHECK (status IN ('pending', 'sent', 'failed', 'silenced', 'cooldown')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at REAL NOT NULL,
-    last_error TEXT,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    hold_until REAL NOT NULL DEFAULT 0,
-    group_key TEXT,
-    PRIMARY KEY (alert_id, notifier)
-);
-CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, hold_until, next_attempt_at);
-CREATE INDEX IF NOT EXISTS deliveries_group ON deliveries (notifier, group_key);
-CREATE TABLE IF NOT EXISTS silences (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    rule_id TEXT NOT NULL,
-    feed TEXT,
-    starts_at REAL NOT NULL,
-    ends_at REAL NOT NULL,
-    comment TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE IF NOT EXISTS cooldowns (
-    rule_id TEXT PRIMARY KEY,
-    started_at REAL NOT NULL,
-    severity INTEGER NOT NULL,
-    alert_id TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS disabled_notifiers (
-    name TEXT PRIMARY KEY,
-    fingerprint TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    disabled_at REAL NOT NULL
-);
-"""
 
 _IN_CHUNK = 500  # stays under SQLite's bound-parameter limit
 
@@ -151,39 +79,19 @@ class Delivery:
 
 
 class Store:
-    """All state in one SQLite file (WAL mode). Single-process: the daemon holds a lock file."""
+    """All state in one database: a SQLite file (WAL mode; one process, which the daemon's lock
+    file enforces) or PostgreSQL (any number of replicas). Opening applies missing migrations."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA busy_timeout=10000")
-        self._migrate()
-        self.conn.executescript(SCHEMA)
-
-    def _migrate(self) -> None:
-        """Bring a state file of the first release up to date (SQLite cannot alter a CHECK)."""
-        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(deliveries)")}
-        if not columns or "hold_until" in columns:
-            return
-        with self._transaction():
-            self.conn.execute("DROP INDEX IF EXISTS deliveries_due")
-            self.conn.execute("ALTER TABLE deliveries RENAME TO deliveries_v1")
-            create = SCHEMA[SCHEMA.index("CREATE TABLE IF NOT EXISTS deliveries") :]
-            self.conn.execute(create[: create.index(";")])
-            self.conn.execute(
-                """INSERT INTO deliveries (alert_id, notifier, status, attempts, next_attempt_at,
-                       last_error, created_at, updated_at, hold_until)
-                   SELECT alert_id, notifier, status, attempts, next_attempt_at, last_error,
-                       created_at, updated_at, created_at FROM deliveries_v1"""
-            )
-            self.conn.execute("DROP TABLE deliveries_v1")
+    def __init__(self, state: Path | str) -> None:
+        self.db = connect(state)
+        try:
+            migrate(self.db)
+        except BaseException:
+            self.db.close()
+            raise
 
     def close(self) -> None:
-        self.conn.close()
+        self.db.close()
 
     def __enter__(self) -> Store:
         return self
@@ -191,13 +99,14 @@ class Store:
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self.close()
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self.conn)
+    def _transaction(self) -> AbstractContextManager[None]:
+        transaction: AbstractContextManager[None] = self.db.transaction()
+        return transaction
 
     # -- feeds ---------------------------------------------------------------
 
     def feed_state(self, name: str, url: str) -> FeedState:
-        row = self.conn.execute("SELECT * FROM feeds WHERE name = ?", (name,)).fetchone()
+        row = self.db.execute("SELECT * FROM feeds WHERE name = ?", (name,)).fetchone()
         if row is None:
             return FeedState(name=name, url=url)
         state = FeedState(**dict(row))
@@ -207,11 +116,11 @@ class Store:
         return state
 
     def feed_states(self) -> list[FeedState]:
-        rows = self.conn.execute("SELECT * FROM feeds ORDER BY name").fetchall()
+        rows = self.db.execute("SELECT * FROM feeds ORDER BY name").fetchall()
         return [FeedState(**dict(row)) for row in rows]
 
     def _upsert_feed(self, state: FeedState) -> None:
-        self.conn.execute(
+        self.db.execute(
             """INSERT INTO feeds (name, url, etag, last_modified, body_hash, last_polled_at,
                    last_success_at, consecutive_failures, last_error, retry_at, items_seen)
                VALUES (:name, :url, :etag, :last_modified, :body_hash, :last_polled_at,
@@ -255,10 +164,10 @@ class Store:
         for start in range(0, len(keys), _IN_CHUNK):
             chunk = keys[start : start + _IN_CHUNK]
             marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
+            rows = self.db.execute(
                 f"SELECT key FROM items WHERE feed = ? AND key IN ({marks})", (feed, *chunk)
             )
-            seen.update(row[0] for row in rows)
+            seen.update(row["key"] for row in rows)
         return seen
 
     def record_poll(
@@ -272,10 +181,12 @@ class Store:
         items = list(new_items)
         updated = replace(_healthy(state, now), items_seen=state.items_seen + len(items))
         with self._transaction():
-            self.conn.executemany(
-                """INSERT OR IGNORE INTO items
+            # Silences and cooldowns are read, then written: replicas decide one at a time.
+            self.db.lock("decide")
+            self.db.executemany(
+                """INSERT INTO items
                    (feed, key, title, link, summary, content, published, first_seen_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
                 [
                     (
                         item.feed,
@@ -297,9 +208,9 @@ class Store:
 
     def _queue(self, queued: QueuedAlert, now: float) -> None:
         alert = queued.alert
-        cursor = self.conn.execute(
-            """INSERT OR IGNORE INTO alerts (id, rule_id, severity, feed, item_key, payload, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        cursor = self.db.execute(
+            """INSERT INTO alerts (id, rule_id, severity, feed, item_key, payload, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
             (
                 alert.id,
                 alert.rule.id,
@@ -313,11 +224,11 @@ class Store:
         if cursor.rowcount == 0:
             return  # recorded before: its deliveries exist, and it must not restart a cooldown
         status, why = self._suppression(queued, now)
-        self.conn.executemany(
-            """INSERT OR IGNORE INTO deliveries
+        self.db.executemany(
+            """INSERT INTO deliveries
                (alert_id, notifier, status, attempts, next_attempt_at, last_error, created_at,
                 updated_at, hold_until, group_key)
-               VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)""",
+               VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
             [
                 (alert.id, p.notifier, status, p.hold_until, why, now, now, p.hold_until, p.group)
                 for p in queued.plans
@@ -332,7 +243,7 @@ class Store:
                 return "silenced", silence.describe()
         if not queued.cooldown or not queued.plans:
             return "pending", None
-        row = self.conn.execute(
+        row = self.db.execute(
             "SELECT * FROM cooldowns WHERE rule_id = ?", (alert.rule.id,)
         ).fetchone()
         if row is not None:
@@ -341,7 +252,7 @@ class Store:
             )
             if cooldown.suppresses(alert.rule.severity, queued.cooldown, now):
                 return "cooldown", cooldown.describe()
-        self.conn.execute(
+        self.db.execute(
             """INSERT INTO cooldowns (rule_id, started_at, severity, alert_id) VALUES (?, ?, ?, ?)
                ON CONFLICT (rule_id) DO UPDATE SET started_at = excluded.started_at,
                    severity = excluded.severity, alert_id = excluded.alert_id""",
@@ -356,7 +267,7 @@ class Store:
         if since is not None:
             query += " WHERE first_seen_at >= ?"
             params = (since,)
-        for row in self.conn.execute(query + " ORDER BY first_seen_at", params):
+        for row in self.db.execute(query + " ORDER BY first_seen_at", params):
             published = row["published"]
             yield Item(
                 feed=row["feed"],
@@ -370,27 +281,30 @@ class Store:
 
     def count_items(self, since: float | None = None) -> int:
         if since is None:
-            row = self.conn.execute("SELECT count(*) FROM items").fetchone()
+            row = self.db.execute("SELECT count(*) AS n FROM items").fetchone()
         else:
-            row = self.conn.execute(
-                "SELECT count(*) FROM items WHERE first_seen_at >= ?", (since,)
+            row = self.db.execute(
+                "SELECT count(*) AS n FROM items WHERE first_seen_at >= ?", (since,)
             ).fetchone()
-        return int(row[0])
+        return int(row["n"])
 
     def matches_by_rule(self, since: float) -> dict[str, int]:
-        rows = self.conn.execute(
-            "SELECT rule_id, count(*) FROM alerts WHERE created_at >= ? GROUP BY rule_id", (since,)
+        rows = self.db.execute(
+            "SELECT rule_id, count(*) AS n FROM alerts WHERE created_at >= ? GROUP BY rule_id",
+            (since,),
         )
-        return {row[0]: int(row[1]) for row in rows}
+        return {row["rule_id"]: int(row["n"]) for row in rows}
 
     # -- outbox --------------------------------------------------------------
 
-    def _deliveries(self, where: str, params: Sequence[object], limit: int = -1) -> list[Delivery]:
-        rows = self.conn.execute(
+    def _deliveries(
+        self, where: str, params: Sequence[object], limit: int | None = None
+    ) -> list[Delivery]:
+        rows = self.db.execute(
             f"""SELECT d.*, a.payload FROM deliveries d JOIN alerts a ON a.id = d.alert_id
                 WHERE {where} ORDER BY d.hold_until, d.created_at, d.alert_id, d.notifier
-                LIMIT ?""",
-            (*params, limit),
+                {"" if limit is None else "LIMIT ?"}""",
+            (*params,) if limit is None else (*params, limit),
         ).fetchall()
         return [
             Delivery(
@@ -437,7 +351,7 @@ class Store:
     def _update(self, sql: str, params: Sequence[object], alert_ids: Iterable[str]) -> None:
         """Run `sql` (ending in "alert_id = ?") for each alert id, in one transaction."""
         with self._transaction():
-            self.conn.executemany(sql, [(*params, alert_id) for alert_id in alert_ids])
+            self.db.executemany(sql, [(*params, alert_id) for alert_id in alert_ids])
 
     def mark_sent(self, alert_ids: Iterable[str], notifier: str, now: float) -> None:
         self._update(
@@ -480,13 +394,13 @@ class Store:
         """
         with self._transaction():
             if alert_id is None:
-                cursor = self.conn.execute(
+                cursor = self.db.execute(
                     """UPDATE deliveries SET status = 'pending', attempts = 0,
                            next_attempt_at = ?, updated_at = ? WHERE status = 'failed'""",
                     (now, now),
                 )
             else:
-                cursor = self.conn.execute(
+                cursor = self.db.execute(
                     """UPDATE deliveries SET status = 'pending', attempts = 0,
                            next_attempt_at = ?, updated_at = ?
                        WHERE status IN ('failed', 'silenced', 'cooldown') AND alert_id = ?""",
@@ -504,24 +418,25 @@ class Store:
         Returns the silence and how many pending deliveries it took out of the outbox.
         """
         with self._transaction():
-            cursor = self.conn.execute(
+            self.db.lock("decide")
+            row = self.db.execute(
                 """INSERT INTO silences (rule_id, feed, starts_at, ends_at, comment)
-                   VALUES (?, ?, ?, ?, ?)""",
+                   VALUES (?, ?, ?, ?, ?) RETURNING id""",
                 (rule, feed, now, ends_at, comment),
-            )
-            assert cursor.lastrowid is not None
-            silence = Silence(cursor.lastrowid, rule, feed, now, ends_at, comment)
-            updated = self.conn.execute(
-                """UPDATE deliveries SET status = 'silenced', last_error = ?, updated_at = ?
-                   WHERE status = 'pending' AND alert_id IN (
-                       SELECT id FROM alerts WHERE rule_id = ? AND (? IS NULL OR feed = ?))""",
-                (silence.describe(), now, rule, feed, feed),
+            ).fetchone()
+            silence = Silence(row["id"], rule, feed, now, ends_at, comment)
+            on_feed = "" if feed is None else " AND feed = ?"
+            updated = self.db.execute(
+                f"""UPDATE deliveries SET status = 'silenced', last_error = ?, updated_at = ?
+                    WHERE status = 'pending' AND alert_id IN (
+                        SELECT id FROM alerts WHERE rule_id = ?{on_feed})""",
+                (silence.describe(), now, rule, *(() if feed is None else (feed,))),
             )
         return silence, updated.rowcount
 
     def silences(self, now: float) -> list[Silence]:
         """Silences in force at `now`, oldest first."""
-        rows = self.conn.execute(
+        rows = self.db.execute(
             "SELECT * FROM silences WHERE starts_at <= ? AND ends_at > ? ORDER BY id", (now, now)
         )
         return [
@@ -539,7 +454,7 @@ class Store:
     def remove_silence(self, silence_id: int) -> bool:
         """End a silence now (alerts it kept back stay unsent); False if there is no such id."""
         with self._transaction():
-            cursor = self.conn.execute("DELETE FROM silences WHERE id = ?", (silence_id,))
+            cursor = self.db.execute("DELETE FROM silences WHERE id = ?", (silence_id,))
         return cursor.rowcount > 0
 
     def outbox_summary(self) -> tuple[int, int, float | None]:
@@ -548,18 +463,21 @@ class Store:
         A delivery held on purpose (quiet hours, a group window, a digest) counts as due only
         from its release time, so a morning digest does not look like a stuck outbox.
         """
-        row = self.conn.execute(
-            """SELECT sum(status = 'pending'), sum(status = 'failed'),
-                      min(CASE WHEN status = 'pending' THEN max(created_at, hold_until) END)
+        row = self.db.execute(
+            """SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
+                      count(*) FILTER (WHERE status = 'failed') AS failed,
+                      min(CASE WHEN status != 'pending' THEN NULL
+                               WHEN created_at > hold_until THEN created_at
+                               ELSE hold_until END) AS oldest
                FROM deliveries"""
         ).fetchone()
-        return int(row[0] or 0), int(row[1] or 0), row[2]
+        return int(row["pending"]), int(row["failed"]), row["oldest"]
 
     # -- notifiers disabled by a 410 ----------------------------------------
 
     def disable_notifier(self, name: str, fingerprint: str, reason: str, now: float) -> None:
         with self._transaction():
-            self.conn.execute(
+            self.db.execute(
                 """INSERT INTO disabled_notifiers (name, fingerprint, reason, disabled_at)
                    VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET
                    fingerprint = excluded.fingerprint, reason = excluded.reason,
@@ -569,32 +487,16 @@ class Store:
 
     def disabled_reason(self, name: str, fingerprint: str) -> str | None:
         """Why the notifier is disabled, or None; a changed config (fingerprint) re-enables it."""
-        row = self.conn.execute(
+        row = self.db.execute(
             "SELECT fingerprint, reason FROM disabled_notifiers WHERE name = ?", (name,)
         ).fetchone()
         if row is None:
             return None
         if row["fingerprint"] != fingerprint:
             with self._transaction():
-                self.conn.execute("DELETE FROM disabled_notifiers WHERE name = ?", (name,))
+                self.db.execute("DELETE FROM disabled_notifiers WHERE name = ?", (name,))
             return None
         return str(row["reason"])
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> None:
-        self.conn.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self.conn.execute("COMMIT")
-        else:
-            self.conn.execute("ROLLBACK")
 
 
 def utc_from_timestamp(seconds: float) -> datetime:

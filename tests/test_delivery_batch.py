@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -55,8 +56,10 @@ def deliver(store: Store, *settings: NotifierSettings, force: bool = False) -> D
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "state.db")
+def store(state: Path | str) -> Iterator[Store]:
+    """Once on SQLite, once on PostgreSQL."""
+    with Store(state) as opened:
+        yield opened
 
 
 class TestBatches:

@@ -3,6 +3,7 @@ not sent, unless they are more severe than the one that started it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,8 +38,10 @@ def record(store: Store, key: str, now: float, severity: Severity = Severity.HIG
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "state.db")
+def store(state: Path | str) -> Iterator[Store]:
+    """Once on SQLite, once on PostgreSQL."""
+    with Store(state) as opened:
+        yield opened
 
 
 class TestCooldown:

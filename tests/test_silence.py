@@ -133,27 +133,29 @@ def record(store: Store, entry: QueuedAlert, now: float) -> str:
 
 
 class TestSilenceScope:
-    def test_a_feed_silence_covers_only_that_feed_and_rule(self, tmp_path: Path) -> None:
+    def test_a_feed_silence_covers_only_that_feed_and_rule(self, state: Path | str) -> None:
         """--feed narrows a silence; other rules are never touched."""
-        store = Store(tmp_path / "state.db")
-        store.add_silence("bombers", "wire", ends_at=2000.0, comment="", now=1000.0)
-        assert record(store, queued("bombers", "wire", "a"), 1100.0) == "silenced"
-        assert record(store, queued("bombers", "desk", "b"), 1100.0) == "pending"
-        assert record(store, queued("ships", "wire", "c"), 1100.0) == "pending"
+        with Store(state) as store:
+            store.add_silence("bombers", "wire", ends_at=2000.0, comment="", now=1000.0)
+            assert record(store, queued("bombers", "wire", "a"), 1100.0) == "silenced"
+            assert record(store, queued("bombers", "desk", "b"), 1100.0) == "pending"
+            assert record(store, queued("ships", "wire", "c"), 1100.0) == "pending"
 
-    def test_an_expired_silence_no_longer_applies(self, tmp_path: Path) -> None:
+    def test_an_expired_silence_no_longer_applies(self, state: Path | str) -> None:
         """After its expiry a silence is not listed and alerts are sent again."""
-        store = Store(tmp_path / "state.db")
-        store.add_silence("bombers", None, ends_at=2000.0, comment="", now=1000.0)
-        assert [s.rule for s in store.silences(1999.0)] == ["bombers"]
-        assert store.silences(2000.0) == []
-        assert record(store, queued("bombers", "wire", "a"), 2000.0) == "pending"
+        with Store(state) as store:
+            store.add_silence("bombers", None, ends_at=2000.0, comment="", now=1000.0)
+            assert [s.rule for s in store.silences(1999.0)] == ["bombers"]
+            assert store.silences(2000.0) == []
+            assert record(store, queued("bombers", "wire", "a"), 2000.0) == "pending"
 
-    def test_a_silenced_alert_can_still_be_replayed_by_id(self, tmp_path: Path) -> None:
+    def test_a_silenced_alert_can_still_be_replayed_by_id(self, state: Path | str) -> None:
         """`outbox retry ID` puts a silenced alert back in the outbox if the silence was a mistake."""
-        store = Store(tmp_path / "state.db")
-        store.add_silence("bombers", None, ends_at=time.time() + 60, comment="", now=time.time())
-        entry = queued("bombers", "wire", "a")
-        assert record(store, entry, time.time()) == "silenced"
-        assert store.requeue(entry.alert.id, time.time()) == 1
-        assert [d.status for d in store.deliveries()] == ["pending"]
+        with Store(state) as store:
+            store.add_silence(
+                "bombers", None, ends_at=time.time() + 60, comment="", now=time.time()
+            )
+            entry = queued("bombers", "wire", "a")
+            assert record(store, entry, time.time()) == "silenced"
+            assert store.requeue(entry.alert.id, time.time()) == 1
+            assert [d.status for d in store.deliveries()] == ["pending"]

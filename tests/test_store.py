@@ -1,14 +1,20 @@
-"""SQLite state: what is recorded survives a restart, and the outbox tracks every delivery."""
+"""State on either backend: what is recorded survives a restart, and the outbox tracks every
+delivery. Tests taking `store` run once on SQLite and once on PostgreSQL."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
+from monitor.feeds.parse import read_entries
 from monitor.models import Alert, Item, Match, RuleInfo, Severity
 from monitor.noise import DeliveryPlan
 from monitor.store import QueuedAlert, Store
@@ -35,21 +41,23 @@ def queued(key: str, notifiers: tuple[str, ...] = ("ops", "desk")) -> QueuedAler
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "deep" / "folder" / "state.db")
+def store(state: Path | str) -> Iterator[Store]:
+    with Store(state) as opened:
+        yield opened
 
 
-def test_the_state_folder_is_created(tmp_path: Path, store: Store) -> None:
+def test_the_state_folder_is_created(tmp_path: Path) -> None:
     """The SQLite file and its folder appear on first use."""
+    Store(tmp_path / "deep" / "folder" / "state.db").close()
     assert (tmp_path / "deep" / "folder" / "state.db").exists()
 
 
-def test_recorded_items_are_seen_after_a_restart(tmp_path: Path, store: Store) -> None:
+def test_recorded_items_are_seen_after_a_restart(state: Path | str, store: Store) -> None:
     """Items recorded in one process are not new to the next one."""
-    state = store.feed_state("wire", "https://wire.example.org/rss")
-    store.record_poll(state, [item("a"), item("b")], [], now=1000.0)
+    feed = store.feed_state("wire", "https://wire.example.org/rss")
+    store.record_poll(feed, [item("a"), item("b")], [], now=1000.0)
     store.close()
-    reopened = Store(tmp_path / "deep" / "folder" / "state.db")
+    reopened = Store(state)
     assert reopened.seen_keys("wire", ["a", "c", "b"]) == {"a", "b"}
     assert reopened.feed_state("wire", "https://wire.example.org/rss").items_seen == 2
 
@@ -121,3 +129,39 @@ def test_a_state_file_of_the_first_release_is_upgraded_in_place(tmp_path: Path) 
     assert (due.alert.id, due.attempts, due.hold_until) == (alert.id, 1, 900.0)
     store.add_silence("bombers", None, ends_at=2000.0, comment="", now=1000.0)
     assert [d.status for d in store.deliveries()] == ["silenced"]
+
+
+# Surrogates and NUL included: JSON can carry both, and neither database stores them as such.
+TEXT = st.text(
+    st.one_of(st.characters(exclude_categories=()), st.sampled_from("\x00\ud800?%:'")), max_size=30
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(ids=st.lists(TEXT, min_size=1, max_size=5), title=TEXT)
+@example(ids=["a\x00b", "c\ud800", "%s ?"], title="")
+def test_whatever_ids_a_feed_sends_its_items_are_stored_and_seen_again(
+    store: Store, ids: list[str], title: str
+) -> None:
+    """NULs, lone surrogates, quotes and placeholders in a JSON Feed's ids and titles: the poll
+    is recorded on either backend and the same items are not new the next time."""
+    name = f"wire-{uuid.uuid4().hex}"  # one store serves every example: a feed of its own each
+    body = json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": name,
+            "items": [{"id": i, "title": f"{title} {n}"} for n, i in enumerate(ids)],
+        }
+    ).encode()
+    entries = read_entries(
+        body, feed_name=name, base_url="https://wire.example.org/", content_type="application/json"
+    )
+    items = [entry.item() for entry in entries]
+    keys = [item.key for item in items]
+    store.record_poll(store.feed_state(name, "https://wire.example.org/feed.json"), items, [], 1.0)
+    assert store.seen_keys(name, keys) == set(keys)
+    assert {i.key: i.title for i in store.iter_items() if i.feed == name} == {
+        i.key: i.title for i in items
+    }

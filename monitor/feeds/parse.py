@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from monitor.models import Item
 
 MAX_BODY_BYTES = 16 * 1024 * 1024  # after gunzip; the fetcher caps what arrives at 10 MiB
 MAX_KEY_CHARS = 512  # longer ids (hostile or not) are stored as their hash
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _JSON_TYPES = ("application/feed+json", "application/json", "text/json")
 
 
@@ -165,7 +167,8 @@ def _key(
         if not title and not date_text:
             basis += f"\x00{summary()}"
         key = "sha256:" + hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()
-    if len(key) > MAX_KEY_CHARS:
+    if len(key) > MAX_KEY_CHARS or _UNSTORABLE.search(key):
+        # Neither database takes a lone surrogate, and PostgreSQL no NUL: keep a hash instead.
         key = "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
     return key
 

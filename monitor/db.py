@@ -1,0 +1,220 @@
+"""The seam to the state database: SQLite (one file, one process) or PostgreSQL (shared by replicas).
+
+The store writes one SQL text for both, in SQLite's parameter style (`?` and `:name`); the
+PostgreSQL side rewrites the placeholders for psycopg. What the two really do differently sits
+here: how a transaction starts, how concurrent writers are kept apart (`lock`), and how a
+claim skips rows another replica holds (`skip_locked`).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sqlite3
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from monitor.errors import MonitorError
+
+Params = Sequence[Any] | Mapping[str, Any]
+Backend = Literal["sqlite", "postgresql"]
+CONNECT_TIMEOUT = 5  # seconds to reach PostgreSQL before an operation fails (and is retried)
+
+
+class StateUnavailableError(MonitorError):
+    """The state database cannot be reached right now; what was not recorded is retried."""
+
+
+class Row(Protocol):
+    def __getitem__(self, key: str) -> Any: ...
+
+    def keys(self) -> Any: ...
+
+
+class Result(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Database(Protocol):
+    """What the store needs from a database connection."""
+
+    backend: Backend
+    skip_locked: str  # appended to a claim's inner SELECT: rows another replica holds are skipped
+
+    def execute(self, sql: str, params: Params = ()) -> Result: ...
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None: ...
+
+    def transaction(self) -> Any:
+        """A context manager: everything inside commits together or not at all."""
+
+    def lock(self, name: str) -> None:
+        """Inside a transaction: wait until no other process holds `name`, hold it until commit."""
+
+    def close(self) -> None: ...
+
+
+def connect(state: Path | str) -> Database:
+    """A SQLite file for a path, PostgreSQL for a postgresql:// URL."""
+    if isinstance(state, str):
+        return PostgresDatabase(state)
+    return SqliteDatabase(state)
+
+
+class SqliteDatabase:
+    """One connection in WAL mode; BEGIN IMMEDIATE already keeps writers apart."""
+
+    backend: Backend = "sqlite"
+    skip_locked = ""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA busy_timeout=10000")
+
+    def execute(self, sql: str, params: Params = ()) -> Result:
+        return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        self.conn.executemany(sql, rows)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def lock(self, name: str) -> None:
+        pass  # one writer at a time already: the transaction began IMMEDIATE
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+@functools.lru_cache(maxsize=512)
+def to_psycopg(sql: str) -> str:
+    """SQLite placeholders (`?`, `:name`) as psycopg's (`%s`, `%(name)s`)."""
+    return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%").replace("?", "%s"))
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit key for pg_advisory_xact_lock."""
+    return zlib.crc32(f"news-monitor:{name}".encode())
+
+
+class _ListResult:
+    """Rows fetched eagerly, so the connection goes back to the pool at once."""
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self.rows = rows
+        self.rowcount = rowcount
+
+    def fetchone(self) -> Any:
+        return self.rows[0] if self.rows else None
+
+    def fetchall(self) -> list[Any]:
+        return self.rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+
+class PostgresDatabase:
+    """A psycopg connection pool; a transaction keeps one connection, other statements borrow one.
+
+    A lost connection (the server restarted, the network dropped) is replaced by the pool on the
+    next use; meanwhile every operation fails with StateUnavailableError, which callers retry.
+    """
+
+    backend: Backend = "postgresql"
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+
+    def __init__(self, url: str) -> None:
+        self._tx: Any = None
+        self.pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=4,
+            kwargs={
+                "autocommit": True,
+                "row_factory": dict_row,
+                "connect_timeout": CONNECT_TIMEOUT,
+            },
+            timeout=CONNECT_TIMEOUT,
+            check=ConnectionPool.check_connection,
+            open=False,
+            name="news-monitor",
+        )
+        with self._unavailable():
+            self.pool.open(wait=True, timeout=CONNECT_TIMEOUT)
+
+    @contextmanager
+    def _unavailable(self) -> Iterator[None]:
+        try:
+            yield
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise StateUnavailableError(
+                f"cannot reach the PostgreSQL state database: {str(exc).strip() or type(exc).__name__}"
+                " (check that it is running and that `state:` points at it; news-monitor keeps retrying)"
+            ) from None
+
+    def _run(self, conn: Any, sql: str, params: Params) -> _ListResult:
+        cursor = conn.execute(to_psycopg(sql), params or None)
+        rows = cursor.fetchall() if cursor.description is not None else []
+        return _ListResult(rows, cursor.rowcount)
+
+    def execute(self, sql: str, params: Params = ()) -> Result:
+        with self._unavailable():
+            if self._tx is not None:
+                return self._run(self._tx, sql, params)
+            with self.pool.connection() as conn:
+                return self._run(conn, sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        if not rows:
+            return
+        with self._unavailable():
+            if self._tx is not None:
+                self._tx.cursor().executemany(to_psycopg(sql), rows)
+                return
+            with self.pool.connection() as conn, conn.transaction():
+                conn.cursor().executemany(to_psycopg(sql), rows)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._unavailable(), self.pool.connection() as conn, conn.transaction():
+            self._tx = conn
+            try:
+                yield
+            finally:
+                self._tx = None
+
+    def lock(self, name: str) -> None:
+        self.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(name),))
+
+    def close(self) -> None:
+        self.pool.close()
