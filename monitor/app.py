@@ -29,7 +29,7 @@ from monitor.notify import build_notifier
 from monitor.notify.settings import NotifierSettings
 from monitor.poll import PollOutcome, observe, poll_feed
 from monitor.rules import Rulebook, load_rulebook
-from monitor.store import Store
+from monitor.store import Replica, Store
 
 log = logging.getLogger("monitor")
 
@@ -98,6 +98,7 @@ class App:
     articles: ArticleFetcher
     channels: dict[str, Channel]
     lock: StateLock | None  # SQLite only: PostgreSQL is shared by replicas on purpose
+    replica: Replica
     _closing: list[Channel] = field(default_factory=list)
 
     @classmethod
@@ -127,6 +128,7 @@ class App:
             articles=ArticleFetcher(client),
             channels=build_channels(config.notifiers),
             lock=lock,
+            replica=Replica.this_process(time.time()),
         )
 
     async def __aenter__(self) -> App:

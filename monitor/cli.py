@@ -1,5 +1,5 @@
-"""The command line: `news-monitor check | once | run | status | outbox | silence | migrate | demo`,
-and for rule authors `test | backtest | evaluate`.
+"""The command line: `news-monitor check | once | run | status | outbox | silence | migrate |
+state | demo`, and for rule authors `test | backtest | evaluate`.
 
 The only place where errors become exit codes: 0 success, 1 invalid config or rules (or another
 problem the message explains), 2 wrong usage, 3 `once` could fetch no feed at all.
@@ -19,13 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from monitor import __version__
-from monitor.app import App
+from monitor.app import App, StateLock
 from monitor.config import DEFAULT_RULES, Config, default_config_path, load_config
 from monitor.daemon import Daemon
 from monitor.db import connect
 from monitor.durations import parse_duration
 from monitor.errors import MonitorError
 from monitor.health import (
+    STALE_AFTER,
     check_heartbeat,
     heartbeat_path,
     lock_is_held,
@@ -36,7 +37,8 @@ from monitor.health import (
 from monitor.logs import configure_logging
 from monitor.migrations import current_version, migrate
 from monitor.rules import Rulebook, load_rulebook
-from monitor.store import Store
+from monitor.statecopy import copy_state
+from monitor.store import Replica, Store
 
 log = logging.getLogger("monitor")
 
@@ -191,6 +193,22 @@ def _daemon_report(config: Config, now: float) -> tuple[bool, list[str]]:
     return held, lines
 
 
+def _replica_table(replicas: Sequence[Replica], now: float) -> str:
+    if not replicas:
+        return "none: no `news-monitor run` works on this database"
+    rows = [
+        [
+            r.id,
+            _ago(r.started_at, now),
+            _ago(r.heartbeat_at, now),
+            str(r.leases),
+            "alive" if now - r.heartbeat_at <= STALE_AFTER else "silent (stopped or cut off?)",
+        ]
+        for r in replicas
+    ]
+    return _table(["replica", "started", "heartbeat", "feeds polling", "state"], rows)
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     config = _inspect(args)
     try:
@@ -205,16 +223,22 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
         return 0
     now = time.time()
-    running, daemon = _daemon_report(config, now)
     if broken is not None:
         print(
             f"warning: the rule files do not load: {broken}\n"
             "  (a running daemon keeps its last good rules; `news-monitor check` lists every "
             "error)\n"
         )
-    print("DAEMON")
-    print("\n".join(daemon))
     with Store(config.state) as store:
+        if isinstance(config.state, Path):
+            running, daemon = _daemon_report(config, now)
+            print("DAEMON")
+            print("\n".join(daemon))
+        else:
+            replicas = store.replicas(now)
+            running = any(now - r.heartbeat_at <= STALE_AFTER for r in replicas)
+            print("REPLICAS")
+            print(_replica_table(replicas, now))
         states = {s.name: s for s in store.feed_states()}
         rows = []
         for feed in config.feeds:
@@ -362,6 +386,30 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_state_copy(args: argparse.Namespace) -> int:
+    config = _inspect(args)
+    if not args.to.startswith(("postgresql://", "postgres://")):
+        print("error: --to takes a postgresql:// URL (the database to switch to)", file=sys.stderr)
+        return 2
+    if isinstance(config.state, Path) and not config.state.exists():
+        print(f"error: no state at {config.state}: nothing to copy", file=sys.stderr)
+        return 1
+    lock = StateLock(config.state) if isinstance(config.state, Path) else None
+    if lock is not None:
+        lock.acquire()  # a daemon writing meanwhile would make the copy miss its last rows
+    try:
+        with Store(config.state) as source, Store(args.to) as target:
+            copied = copy_state(source, target)
+    finally:
+        if lock is not None:
+            lock.release()
+    print("copied " + ", ".join(f"{rows} {table}" for table, rows in copied.items()))
+    print(
+        'now set `state:` to the new database (its URL, or "${DATABASE_URL}") and start news-monitor'
+    )
+    return 0
+
+
 def cmd_healthcheck(args: argparse.Namespace) -> int:
     config = _inspect(args)
     problem = check_heartbeat(heartbeat_path(config.state), time.time())
@@ -484,6 +532,13 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "migrate", "bring the state database's schema up to date (run also does it at start)"
     ).set_defaults(handler=cmd_migrate)
+    state = add("state", "move the state to another database")
+    state_commands = state.add_subparsers(dest="state_command", required=True, metavar="ACTION")
+    copying = state_commands.add_parser(
+        "copy", help="copy this state into an empty PostgreSQL database", parents=[common]
+    )
+    copying.add_argument("--to", required=True, metavar="URL", help="postgresql://...")
+    copying.set_defaults(handler=cmd_state_copy)
     add(
         "healthcheck",
         "exit 0 if a running daemon's loop ticked in the last minute (container probe)",

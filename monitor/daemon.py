@@ -25,6 +25,7 @@ from monitor import metrics
 from monitor.activity import Activity
 from monitor.app import App
 from monitor.config import Config, FeedSettings, load_config
+from monitor.db import StateUnavailableError
 from monitor.errors import MonitorError
 from monitor.health import Health, RunInfo, heartbeat_path, run_info_path, write_run_info
 from monitor.http import start_http_server
@@ -34,6 +35,7 @@ from monitor.rules.load import rule_files
 log = logging.getLogger("monitor.daemon")
 
 WATCH_INTERVAL = 2.0  # seconds between liveness ticks, each of which checks files for edits
+LEASE_MARGIN = 30.0  # seconds a feed's lease outlasts its fetch deadline (parsing, recording)
 DISPATCH_INTERVAL = 5.0  # seconds between outbox drains when nothing new was queued
 
 
@@ -125,14 +127,39 @@ class Daemon:
         self.inflight.add(task)
         try:
             async with self.poll_slots:
+                # Replicas on one database each schedule every feed; the first to claim it polls.
+                if not self.app.store.claim_feed(
+                    feed.name,
+                    feed.url,
+                    self.app.replica.id,
+                    interval=feed.interval,
+                    lease=feed.timeout + LEASE_MARGIN,
+                    now=time.time(),
+                ):
+                    return
                 outcome = await self.app.poll(feed)
             self.activity.polled(outcome, time.time())
             if outcome.alerts:
                 self.queued.set()
+        except StateUnavailableError as exc:
+            log.warning("poll of %s not done: %s", name, exc, extra={"feed": name})
         except Exception:
             log.exception("poll of %s crashed; it will be tried again", name, extra={"feed": name})
         finally:
             self.inflight.discard(task)
+
+    async def _beat(self) -> None:
+        """Tell the other replicas this one is alive; not ready while the database is away."""
+        try:
+            self.app.store.beat(self.app.replica, time.time())
+        except StateUnavailableError as exc:
+            if self.health.ready:
+                log.error("not ready: %s", exc)
+            self.health.ready = False
+            return
+        if not self.health.ready:
+            log.info("ready: the state database answers")
+        self.health.ready = True
 
     def _tick(self) -> None:
         self.health.tick(time.time())
@@ -243,6 +270,9 @@ class Daemon:
             self._tick, IntervalTrigger(seconds=WATCH_INTERVAL), id="tick", max_instances=1
         )
         self.scheduler.add_job(
+            self._beat, IntervalTrigger(seconds=WATCH_INTERVAL), id="beat", max_instances=1
+        )
+        self.scheduler.add_job(
             self._summarise,
             IntervalTrigger(seconds=self.app.config.log_summary),
             id="summary",
@@ -258,7 +288,7 @@ class Daemon:
         if self.app.config.http_listen:
             http = await start_http_server(self.app.config.http_listen, self.health)
             log.info("serving /healthz, /readyz and /metrics on %s", self.app.config.http_listen)
-        self.health.ready = True
+        await self._beat()
         self._write_run_info()
         log.info(
             "news-monitor running: %d feeds, %d rules, %d notifiers",
@@ -280,5 +310,9 @@ class Daemon:
             await http.wait_closed()
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(signum)
+        try:
+            self.app.store.leave(self.app.replica.id)
+        except StateUnavailableError as exc:
+            log.warning("leases kept until they expire: %s", exc)
         log.info("news-monitor stopped")
         return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import sqlite3
+import threading
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -154,7 +155,7 @@ class PostgresDatabase:
     skip_locked = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str) -> None:
-        self._tx: Any = None
+        self._local = threading.local()  # the transaction's connection, per thread
         self.pool = ConnectionPool(
             url,
             min_size=1,
@@ -187,10 +188,13 @@ class PostgresDatabase:
         rows = cursor.fetchall() if cursor.description is not None else []
         return _ListResult(rows, cursor.rowcount)
 
+    def _transaction_connection(self) -> Any:
+        return getattr(self._local, "conn", None)
+
     def execute(self, sql: str, params: Params = ()) -> Result:
         with self._unavailable():
-            if self._tx is not None:
-                return self._run(self._tx, sql, params)
+            if (tx := self._transaction_connection()) is not None:
+                return self._run(tx, sql, params)
             with self.pool.connection() as conn:
                 return self._run(conn, sql, params)
 
@@ -198,8 +202,8 @@ class PostgresDatabase:
         if not rows:
             return
         with self._unavailable():
-            if self._tx is not None:
-                self._tx.cursor().executemany(to_psycopg(sql), rows)
+            if (tx := self._transaction_connection()) is not None:
+                tx.cursor().executemany(to_psycopg(sql), rows)
                 return
             with self.pool.connection() as conn, conn.transaction():
                 conn.cursor().executemany(to_psycopg(sql), rows)
@@ -207,11 +211,11 @@ class PostgresDatabase:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         with self._unavailable(), self.pool.connection() as conn, conn.transaction():
-            self._tx = conn
+            self._local.conn = conn
             try:
                 yield
             finally:
-                self._tx = None
+                self._local.conn = None
 
     def lock(self, name: str) -> None:
         self.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(name),))

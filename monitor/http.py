@@ -72,7 +72,7 @@ async def _route(method: str, path: str, health: Health, now: float) -> tuple[in
     if path == "/readyz":
         if health.ready:
             return 200, b"ready\n", text
-        return 503, b"not ready: config, store or first schedule not done yet\n", text
+        return 503, b"not ready: starting, or the state database is unreachable\n", text
     if path == "/metrics":
         # With thousands of feeds rendering takes a second or more; a thread keeps the loop ticking.
         return 200, await asyncio.to_thread(generate_latest, REGISTRY), CONTENT_TYPE_LATEST

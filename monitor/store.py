@@ -11,9 +11,12 @@ An alert that a silence or its rule's cooldown covers is recorded with its deliv
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import socket
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,6 +43,27 @@ class FeedState:
     last_error: str | None = None
     retry_at: float | None = None
     items_seen: int = 0
+
+
+_FEED_COLUMNS = ", ".join(f.name for f in fields(FeedState))
+EARLY = 0.25  # a replica may poll a feed this fraction of its interval early (scheduler jitter)
+
+
+@dataclass(frozen=True)
+class Replica:
+    """One `news-monitor run` process on the state, as the others see it."""
+
+    id: str
+    host: str
+    pid: int
+    started_at: float
+    heartbeat_at: float = 0.0
+    leases: int = 0  # feeds it is polling right now
+
+    @classmethod
+    def this_process(cls, now: float) -> Replica:
+        host = socket.gethostname()
+        return cls(f"{host}:{os.getpid()}:{secrets.token_hex(3)}", host, os.getpid(), now, now)
 
 
 def _healthy(state: FeedState, now: float) -> FeedState:
@@ -106,7 +130,9 @@ class Store:
     # -- feeds ---------------------------------------------------------------
 
     def feed_state(self, name: str, url: str) -> FeedState:
-        row = self.db.execute("SELECT * FROM feeds WHERE name = ?", (name,)).fetchone()
+        row = self.db.execute(
+            f"SELECT {_FEED_COLUMNS} FROM feeds WHERE name = ?", (name,)
+        ).fetchone()
         if row is None:
             return FeedState(name=name, url=url)
         state = FeedState(**dict(row))
@@ -116,7 +142,7 @@ class Store:
         return state
 
     def feed_states(self) -> list[FeedState]:
-        rows = self.db.execute("SELECT * FROM feeds ORDER BY name").fetchall()
+        rows = self.db.execute(f"SELECT {_FEED_COLUMNS} FROM feeds ORDER BY name").fetchall()
         return [FeedState(**dict(row)) for row in rows]
 
     def _upsert_feed(self, state: FeedState) -> None:
@@ -131,7 +157,7 @@ class Store:
                    last_success_at = excluded.last_success_at,
                    consecutive_failures = excluded.consecutive_failures,
                    last_error = excluded.last_error, retry_at = excluded.retry_at,
-                   items_seen = excluded.items_seen""",
+                   items_seen = excluded.items_seen, lease_until = NULL""",
             asdict(state),
         )
 
@@ -155,6 +181,56 @@ class Store:
         with self._transaction():
             self._upsert_feed(healthy)
         return healthy
+
+    # -- replicas: which one polls which feed ----------------------------------
+
+    def claim_feed(
+        self, name: str, url: str, replica: str, *, interval: float, lease: float, now: float
+    ) -> bool:
+        """Take feed `name` for one poll, until `now + lease`: True only if it is due (no replica
+        claimed it within the last interval, less a margin for jitter) and nobody holds it.
+
+        Recording the poll releases the lease; a replica that dies holding one loses it when
+        it expires, and the feed's next due poll goes to whichever replica asks first.
+        """
+        self.db.execute(
+            "INSERT INTO feeds (name, url) VALUES (?, ?) ON CONFLICT DO NOTHING", (name, url)
+        )
+        claimed = self.db.execute(
+            f"""UPDATE feeds SET claimed_by = ?, claimed_at = ?, lease_until = ?
+                WHERE name = (SELECT name FROM feeds WHERE name = ?
+                    AND (lease_until IS NULL OR lease_until <= ?)
+                    AND (claimed_at IS NULL OR claimed_at <= ?){self.db.skip_locked})
+                RETURNING name""",
+            (replica, now, now + lease, name, now, now - interval * (1 - EARLY)),
+        ).fetchone()
+        return claimed is not None
+
+    def beat(self, replica: Replica, now: float) -> None:
+        """Say that `replica` is alive at `now`."""
+        self.db.execute(
+            """INSERT INTO replicas (id, host, pid, started_at, heartbeat_at)
+               VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at""",
+            (replica.id, replica.host, replica.pid, replica.started_at, now),
+        )
+
+    def leave(self, replica: str) -> None:
+        """A replica stopping cleanly: its leases are free at once, not at their expiry."""
+        with self._transaction():
+            self.db.execute("UPDATE feeds SET lease_until = NULL WHERE claimed_by = ?", (replica,))
+            self.db.execute("DELETE FROM replicas WHERE id = ?", (replica,))
+
+    def replicas(self, now: float) -> list[Replica]:
+        """Every replica that has not left, with the feed leases it holds at `now`."""
+        rows = self.db.execute(
+            """SELECT r.id, r.host, r.pid, r.started_at, r.heartbeat_at,
+                      (SELECT count(*) FROM feeds f
+                       WHERE f.claimed_by = r.id AND f.lease_until > ?) AS leases
+               FROM replicas r ORDER BY r.started_at, r.id""",
+            (now,),
+        )
+        return [Replica(**dict(row)) for row in rows]
 
     # -- items and alerts ----------------------------------------------------
 

@@ -33,14 +33,21 @@ def sorties(count: int) -> list[Story]:
     ]
 
 
-def write_config(tmp_path: Path, feed_url: str, webhook_url: str, *, route: str = "{}") -> Path:
+def write_config(
+    tmp_path: Path,
+    feed_url: str,
+    webhook_url: str,
+    *,
+    route: str = "{}",
+    state: Path | str = "data/state.db",
+) -> Path:
     """config.yaml with the feed polled every second and every alert sent to the webhook `ops`."""
-    (tmp_path / "rules").mkdir(exist_ok=True)
+    (tmp_path / "rules").mkdir(parents=True, exist_ok=True)
     (tmp_path / "rules" / "sorties.yaml").write_text(RULES)
     config = tmp_path / "config.yaml"
     config.write_text(
         f"""\
-state: data/state.db
+state: "{state}"
 rules: [rules/]
 defaults: {{interval: 1s, timeout: 5s}}
 feeds:
