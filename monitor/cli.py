@@ -21,7 +21,6 @@ from pathlib import Path
 from monitor import __version__
 from monitor.app import App, StateLock
 from monitor.config import DEFAULT_RULES, Config, default_config_path, load_config
-from monitor.daemon import Daemon
 from monitor.db import connect
 from monitor.durations import parse_duration
 from monitor.errors import MonitorError
@@ -101,6 +100,8 @@ def cmd_once(args: argparse.Namespace) -> int:
 
 
 async def _run(config: Config) -> int:
+    from monitor.daemon import Daemon  # APScheduler: only `run` needs it
+
     app = App.open(config)
     try:
         return await Daemon(app).run()

@@ -7,6 +7,7 @@ value are read from the environment, so secrets never need to sit in the file.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -80,10 +81,12 @@ class Config:
     log_summary: float = 300.0  # seconds between the daemon's summary lines
 
     def feed(self, name: str) -> FeedSettings:
-        for feed in self.feeds:
-            if feed.name == name:
-                return feed
-        raise KeyError(name)
+        """The feed called `name` (KeyError if none): every poll asks, so by index, not by scan."""
+        return self._feeds_by_name[name]
+
+    @functools.cached_property
+    def _feeds_by_name(self) -> dict[str, FeedSettings]:
+        return {feed.name: feed for feed in self.feeds}
 
 
 def default_config_path() -> Path:

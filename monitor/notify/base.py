@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from monitor.models import Alert
-from monitor.notify.chat import AppriseNotifier
 from monitor.notify.logchannel import LogNotifier
 from monitor.notify.mail import EmailNotifier
 from monitor.notify.settings import (
@@ -44,6 +43,8 @@ def build_notifier(settings: NotifierSettings) -> Notifier:
     if isinstance(settings, EmailSettings):
         return EmailNotifier(settings)
     if isinstance(settings, AppriseSettings):
+        from monitor.notify.chat import AppriseNotifier  # Apprise costs 0.2 s to import
+
         return AppriseNotifier(settings)
     if isinstance(settings, LogSettings):
         return LogNotifier(settings)

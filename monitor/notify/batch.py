@@ -5,12 +5,14 @@ so a batch is exactly as safe against hostile feed text as one alert is.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 from monitor.models import Alert
 from monitor.notify.render import clean_line, email_text, safe_link
@@ -58,8 +60,14 @@ def batch_text(alerts: Sequence[Alert]) -> str:
     return ("\n" + "-" * 60 + "\n\n").join(email_text(a) for a in _ordered(alerts))
 
 
-_HTML = jinja2.Environment(autoescape=True).from_string(
-    """\
+@functools.cache
+def _html() -> jinja2.Template:
+    import jinja2  # on first use: only email sends batches as HTML
+
+    return jinja2.Environment(autoescape=True).from_string(_HTML)
+
+
+_HTML = """\
 <!doctype html>
 <html><body>
 <p><strong>{{ alerts | length }} alerts</strong></p>
@@ -70,7 +78,6 @@ _HTML = jinja2.Environment(autoescape=True).from_string(
 {% endfor %}</ul>
 </body></html>
 """
-)
 
 
 def batch_html(alerts: Sequence[Alert]) -> str:
@@ -87,7 +94,7 @@ def batch_html(alerts: Sequence[Alert]) -> str:
         }
         for a in _ordered(alerts)
     ]
-    return _HTML.render(alerts=rows)
+    return _html().render(alerts=rows)
 
 
 def batch_chat_title(alerts: Sequence[Alert]) -> str:

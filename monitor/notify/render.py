@@ -9,17 +9,19 @@ falls back to the default rendering and the reason is logged.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+if TYPE_CHECKING:
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
 from monitor.errors import ConfigError
 from monitor.models import Alert
@@ -101,7 +103,12 @@ def _tojson(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+@functools.cache
 def _environment(*, html: bool) -> SandboxedEnvironment:
+    # Jinja2 is imported on first use: a config with neither templates nor email never pays it.
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
     env = SandboxedEnvironment(
         autoescape=html,
         undefined=jinja2.StrictUndefined,  # a typo in a variable name is an error, not silence
@@ -111,10 +118,6 @@ def _environment(*, html: bool) -> SandboxedEnvironment:
         # Jinja's own tojson escapes for HTML attributes; in a JSON body plain JSON is wanted.
         env.filters["tojson"] = _tojson
     return env
-
-
-_TEXT_ENV = _environment(html=False)
-_HTML_ENV = _environment(html=True)
 
 
 def load_template(value: object, *, source: str, line: int, key: str) -> TemplateSource:
@@ -141,8 +144,10 @@ def load_template(value: object, *, source: str, line: int, key: str) -> Templat
             ) from None
     else:
         template = TemplateSource(value, source, line)
+    import jinja2
+
     try:
-        _TEXT_ENV.parse(template.text)
+        _environment(html=False).parse(template.text)
     except jinja2.TemplateSyntaxError as exc:
         raise ConfigError(
             f"{key}: template syntax error: {exc.message}",
@@ -156,11 +161,12 @@ class Template:
     """A user template compiled for one purpose, falling back to a default rendering on error."""
 
     def __init__(self, source: TemplateSource | None, *, html: bool, what: str) -> None:
-        env = _HTML_ENV if html else _TEXT_ENV
         self.source = source
         self.html = html
         self.what = what
-        self._compiled = env.from_string(source.text) if source is not None else None
+        self._compiled: jinja2.Template | None = (
+            _environment(html=html).from_string(source.text) if source is not None else None
+        )
 
     def render(
         self,
@@ -221,8 +227,12 @@ def email_text(alert: Alert) -> str:
     return "\n".join(lines) + "\n"
 
 
-_DEFAULT_HTML = _HTML_ENV.from_string(
-    """\
+@functools.cache
+def _default_html() -> jinja2.Template:
+    return _environment(html=True).from_string(_DEFAULT_HTML)
+
+
+_DEFAULT_HTML = """\
 <!doctype html>
 <html><body>
 <p><strong>{{ rule.severity | upper }}</strong>: {{ rule.title }}</p>
@@ -235,7 +245,6 @@ _DEFAULT_HTML = _HTML_ENV.from_string(
 {% endif %}<p style="color:#777">Rule {{ rule.id }} &middot; alert {{ id }}</p>
 </body></html>
 """
-)
 
 
 def email_html(alert: Alert) -> str:
@@ -243,7 +252,7 @@ def email_html(alert: Alert) -> str:
     variables = context(alert, html=True)
     variables["raw_link"] = clean_line(alert.item.link)
     variables["values_text"] = _values_text(alert)
-    return _DEFAULT_HTML.render(variables)
+    return _default_html().render(variables)
 
 
 def chat_title(alert: Alert) -> str:

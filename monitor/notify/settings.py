@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import apprise
-
 from monitor.durations import parse_duration
 from monitor.fields import Fields, http_url, text, texts
 from monitor.notify.render import TemplateSource, load_template
@@ -195,6 +193,8 @@ def _security(value: Any) -> str:
 
 
 def _apprise_url(value: Any) -> str:
+    import apprise  # 0.2 s to import: only configs with a chat notifier pay it
+
     url = text(value)
     # instantiate() checks the scheme and the service's own parameters, without any network.
     if apprise.Apprise.instantiate(url) is None:
