@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import socket
+import threading
 import zlib
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
@@ -16,8 +20,8 @@ from monitor.feeds.fetch import (
     Fetcher,
     FetchResult,
     make_client,
-    parse_retry_after,
 )
+from monitor.httpclient import parse_retry_after
 from tests.hostile_servers import ScriptedServer, drip, endless, fixed, silent
 from tests.servers import FeedServer, free_port
 
@@ -237,3 +241,103 @@ class TestValidation:
                     await Fetcher(client).fetch("http://127.0.0.1/", timeout=0)
 
         asyncio.run(build())
+
+
+class _CountingServer(ThreadingHTTPServer):
+    """An HTTP/1.1 keep-alive server that counts the TCP connections it accepts."""
+
+    daemon_threads = True
+    connections = 0
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        accepted = super().get_request()
+        self.connections += 1
+        return accepted
+
+
+@pytest.fixture
+def keepalive_server() -> Iterator[_CountingServer]:
+    """/feed answers 200 then 304 to its ETag; /moved redirects to /feed; /error is a small 500
+    and /big-error a 500 whose 1 MB body nobody wants."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            if self.path == "/moved":
+                self._answer(301, b"moved", {"Location": "/feed"})
+            elif self.path == "/error":
+                self._answer(500, b"oops", {})
+            elif self.path == "/big-error":
+                self._answer(500, b"x" * 1_000_000, {})
+            elif self.headers.get("If-None-Match") == '"v1"':
+                self.send_response(304)
+                self.send_header("ETag", '"v1"')
+                self.end_headers()
+            else:
+                self._answer(200, RSS, {"ETag": '"v1"'})
+
+        def _answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = _CountingServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def fetch_paths(server: _CountingServer, paths: list[str]) -> list[int | str]:
+    """Fetch each path in turn through one client, conditionally once an ETag is known."""
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+
+    async def run() -> list[int | str]:
+        outcomes: list[int | str] = []
+        etag = None
+        async with make_client() as client:
+            fetcher = Fetcher(client)
+            for path in paths:
+                try:
+                    result = await asyncio.wait_for(
+                        fetcher.fetch(base + path, etag=etag, timeout=5.0), GUARD
+                    )
+                except FetchError as exc:
+                    outcomes.append(str(exc).rsplit(": ", 1)[-1])
+                    continue
+                etag = result.etag or etag
+                outcomes.append(result.status)
+        return outcomes
+
+    return asyncio.run(run())
+
+
+class TestConnectionReuse:
+    def test_304s_reuse_one_connection(self, keepalive_server: _CountingServer) -> None:
+        """A steady poll costs no TCP handshake: 1 full answer and 20 304s over one connection."""
+        assert fetch_paths(keepalive_server, ["/feed"] * 21) == [200] + [304] * 20
+        assert keepalive_server.connections == 1
+
+    def test_redirects_and_small_errors_keep_the_connection(
+        self, keepalive_server: _CountingServer
+    ) -> None:
+        outcomes = fetch_paths(keepalive_server, ["/moved", "/error", "/feed", "/error"])
+        assert outcomes == [200, "HTTP 500", 304, "HTTP 500"]
+        assert keepalive_server.connections == 1
+
+    def test_a_large_unwanted_body_is_not_read_but_the_next_fetch_works(
+        self, keepalive_server: _CountingServer
+    ) -> None:
+        """Reading 1 MB nobody wants would cost more than a new connection."""
+        outcomes = fetch_paths(keepalive_server, ["/big-error", "/feed", "/feed"])
+        assert outcomes == ["HTTP 500", 200, 304]
+        assert keepalive_server.connections == 2

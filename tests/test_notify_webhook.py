@@ -13,10 +13,10 @@ from email.utils import format_datetime
 import pytest
 
 from monitor.errors import DeliveryError
+from monitor.httpclient import parse_retry_after
 from monitor.models import Alert
 from monitor.notify import build_notifier
 from monitor.notify.settings import WebhookSettings
-from monitor.notify.webhook import parse_retry_after
 from tests.notify_alerts import make_alert
 from tests.servers import WebhookReceiver, running
 

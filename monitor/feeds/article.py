@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from monitor.feeds.extract import article_text
-from monitor.feeds.fetch import Fetcher, FetchResult, make_client
+from monitor.feeds.fetch import Fetcher, FetchResult
 from monitor.feeds.netguard import AddressPolicy, guarded_transport, is_public_address
+from monitor.httpclient import USER_AGENT, make_client
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 MAX_IDLE_HOSTS = 1024  # past this many hosts, the state of idle ones is dropped
@@ -62,7 +63,8 @@ class ArticleFetcher:
         self.cache_size = cache_size
         self._private = Fetcher(client, max_bytes=max_bytes)
         self._guarded_client = make_client(
-            client.headers.get("User-Agent"), transport=guarded_transport(policy)
+            user_agent=client.headers.get("User-Agent", USER_AGENT),
+            transport=guarded_transport(policy),
         )
         self._public = Fetcher(self._guarded_client, max_bytes=max_bytes)
         self._cache: OrderedDict[str, str] = OrderedDict()

@@ -2,13 +2,17 @@
 
 Every failure becomes a FetchError (with `retry_after` when the server asked for a pause), so the
 poll loop has exactly one exception to handle. Bodies are read raw and decompressed here with a
-ceiling, because httpx would decompress them without one.
+ceiling, because httpx would decompress them without one. The client comes from
+monitor/httpclient.py, the one HTTP seam.
+
+An answer whose body is not wanted (304, redirects, errors) is still read to its end when it is
+small: httpcore closes a connection whose response was closed unread, and a 304 would then cost
+every steady poll a new TCP (and TLS) handshake.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import time
 import zlib
 from dataclasses import dataclass
@@ -16,15 +20,17 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from monitor import __version__
 from monitor.errors import FetchError
 from monitor.feeds.decompress import BoundedDecoder, TooLarge
+from monitor.httpclient import CLIENT_LIMITS, USER_AGENT, make_client, parse_retry_after
 
-USER_AGENT = f"news-monitor/{__version__} (+https://github.com/news-monitor/news-monitor)"
+__all__ = ["CLIENT_LIMITS", "USER_AGENT", "FetchResult", "Fetcher", "make_client"]
+
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+DRAIN_BYTES = 64 * 1024  # an unwanted body up to this size is read so the connection is reused
+DRAIN_SECONDS = 1.0  # ... if it arrives this fast
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
-CLIENT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=50)
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
     "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
@@ -41,28 +47,6 @@ class FetchResult:
     last_modified: str | None
     url: str  # the final URL, after redirects: the base for relative links
     content_type: str | None
-
-
-def make_client(
-    user_agent: str | None = None, *, transport: httpx.AsyncBaseTransport | None = None
-) -> httpx.AsyncClient:
-    """The one client shared by every fetch; redirects are followed by Fetcher, not httpx.
-
-    `transport` replaces the default one (the SSRF guard uses this); its own limits then apply.
-    """
-    return httpx.AsyncClient(
-        headers={
-            "User-Agent": user_agent or USER_AGENT,
-            "Accept": ACCEPT,
-            # Only what BoundedDecoder can decode with a ceiling.
-            "Accept-Encoding": "gzip, deflate",
-        },
-        follow_redirects=False,
-        # Per-phase limits; Fetcher.fetch adds the total deadline that covers a slow drip.
-        timeout=httpx.Timeout(30.0, connect=10.0),
-        limits=CLIENT_LIMITS,
-        transport=transport,
-    )
 
 
 class Fetcher:
@@ -97,7 +81,8 @@ class Fetcher:
         """
         if timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        headers = {}
+        # Only what BoundedDecoder can decode with a ceiling.
+        headers = {"Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -126,6 +111,8 @@ class Fetcher:
                 if not location:
                     raise FetchError(f"{current}: HTTP {response.status_code} without Location")
             finally:
+                if not response.is_stream_consumed:
+                    await _drain(response)
                 await response.aclose()
             current = urljoin(current, location.strip())
             if current in visited:
@@ -183,6 +170,23 @@ class Fetcher:
         return b"".join(chunks)
 
 
+async def _drain(response: httpx.Response) -> None:
+    """Read a small unwanted body to its end, so httpcore keeps the connection for the next
+    request; a larger (or endless) one is left unread and the connection closed instead."""
+    declared = response.headers.get("Content-Length", "").strip()
+    if declared.isdigit() and int(declared) > DRAIN_BYTES:
+        return
+    received = 0
+    try:
+        async with asyncio.timeout(DRAIN_SECONDS):
+            async for raw in response.aiter_raw():
+                received += len(raw)
+                if received > DRAIN_BYTES:
+                    return
+    except (TimeoutError, httpx.HTTPError):
+        return  # a dripping or broken body is not worth its connection
+
+
 def _check_scheme(url: str) -> None:
     scheme = urlsplit(url).scheme.lower()
     if scheme not in ("http", "https"):
@@ -194,19 +198,3 @@ def _describe(exc: httpx.HTTPError) -> str:
     text = str(exc)
     name = type(exc).__name__
     return f"{name}: {text}" if text else name
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), or None."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - now)

@@ -27,7 +27,7 @@ import httpcore
 import httpx
 
 from monitor.errors import FetchError
-from monitor.feeds.fetch import CLIENT_LIMITS
+from monitor.httpclient import CLIENT_LIMITS
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 AddressPolicy = Callable[[IPAddress], bool]

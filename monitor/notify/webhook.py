@@ -12,13 +12,13 @@ import json
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import httpx
 from standardwebhooks import Webhook
 
 from monitor import __version__
 from monitor.errors import DeliveryError
+from monitor.httpclient import make_client, parse_retry_after
 from monitor.models import Alert
 from monitor.notify.batch import batch_webhook_body
 from monitor.notify.render import Template, webhook_body
@@ -34,22 +34,6 @@ def signer(secret: str) -> Webhook:
     if secret.startswith("whsec_"):
         return Webhook(secret)
     return Webhook(secret.encode())
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds a Retry-After header asks for (delta-seconds or an HTTP date); None if unusable."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - now)
 
 
 def classify(response: httpx.Response, now: float) -> DeliveryError | None:
@@ -76,18 +60,15 @@ def classify(response: httpx.Response, now: float) -> DeliveryError | None:
 
 
 class WebhookNotifier:
-    """Posts alerts to one URL with its own HTTP client (redirects never followed)."""
+    """Posts alerts to one URL with a client of its own from the HTTP seam (redirects are refused,
+    not followed: a receiver that moved must be reconfigured)."""
 
     def __init__(self, settings: WebhookSettings) -> None:
         self.name = settings.name
         self.settings = settings
         self._signers = [signer(s) for s in settings.secrets]
         self._template = Template(settings.template, html=False, what=f"webhook {self.name!r}")
-        self._client = httpx.AsyncClient(
-            follow_redirects=False,
-            timeout=httpx.Timeout(settings.timeout),
-            headers={"user-agent": USER_AGENT},
-        )
+        self._client = make_client(user_agent=USER_AGENT, timeout=settings.timeout)
 
     def body(self, alert: Alert) -> str:
         """The JSON body: the user template when it renders valid JSON, else the alert payload."""

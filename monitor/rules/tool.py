@@ -4,15 +4,16 @@ feed file, a URL or JSON lines, and render what each rule made of them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import httpx
-
-from monitor.errors import MonitorError
+from monitor.errors import FetchError, MonitorError
+from monitor.feeds.fetch import Fetcher, FetchResult
 from monitor.feeds.parse import parse_feed
+from monitor.httpclient import make_client
 from monitor.models import TEXT_FIELDS, Item
 from monitor.rules import Rulebook, Verdict
 
@@ -24,7 +25,8 @@ JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
 def read_items(source: str) -> list[Item]:
     """Items from a feed URL, a feed file (RSS, Atom, JSON Feed) or a JSON-lines file of items."""
     if source.startswith(("http://", "https://")):
-        return parse_feed(_download(source), feed_name=source, base_url=source)
+        result = _download(source)
+        return parse_feed(result.body, feed_name=source, base_url=result.url)
     path = Path(source)
     try:
         body = path.read_bytes()
@@ -35,21 +37,19 @@ def read_items(source: str) -> list[Item]:
     return parse_feed(body, feed_name=path.name, base_url=path.resolve().as_uri())
 
 
-def _download(url: str) -> bytes:
+def _download(url: str) -> FetchResult:
+    """The feed at `url`, fetched as the daemon fetches it: size cap, total deadline, redirects
+    followed hop by hop, bounded decompression."""
+
+    async def fetch() -> FetchResult:
+        async with make_client() as client:
+            fetcher = Fetcher(client, max_bytes=MAX_INPUT_BYTES)
+            return await fetcher.fetch(url, timeout=URL_TIMEOUT)
+
     try:
-        with (
-            httpx.Client(timeout=URL_TIMEOUT, follow_redirects=True) as client,
-            client.stream("GET", url) as response,
-        ):
-            response.raise_for_status()
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body.extend(chunk)
-                if len(body) > MAX_INPUT_BYTES:
-                    raise MonitorError(f"{url}: more than {MAX_INPUT_BYTES} bytes")
-            return bytes(body)
-    except httpx.HTTPError as exc:
-        raise MonitorError(f"{url}: cannot fetch: {exc}") from None
+        return asyncio.run(fetch())
+    except FetchError as exc:
+        raise MonitorError(f"cannot fetch: {exc}") from None
 
 
 def _json_lines(source: str, body: bytes) -> list[Item]:
