@@ -23,7 +23,7 @@ from monitor.app import App, StateLock
 from monitor.config import DEFAULT_RULES, Config, default_config_path, load_config
 from monitor.db import connect
 from monitor.durations import parse_duration
-from monitor.errors import MonitorError
+from monitor.errors import ConfigError, ConfigErrors, MonitorError
 from monitor.health import (
     STALE_AFTER,
     check_heartbeat,
@@ -49,13 +49,35 @@ def _config_path(args: argparse.Namespace) -> Path:
     return Path(given) if given else default_config_path()
 
 
+def _problems(exc: ConfigError) -> list[str]:
+    return [str(e) for e in exc.errors] if isinstance(exc, ConfigErrors) else [str(exc)]
+
+
 def cmd_check(args: argparse.Namespace) -> int:
-    config = load_config(_config_path(args))
-    rulebook = load_rulebook(list(config.rules))
-    failures = rulebook.example_failures()
-    for failure in failures:
-        print(f"error: {failure}", file=sys.stderr)
-    if failures:
+    """Every mistake in config.yaml and the rule files in one run, one `file:line: what` each."""
+    problems: list[str] = []
+    config: Config | None = None
+    rule_paths: tuple[Path, ...] | None = None
+    try:
+        config = load_config(_config_path(args))
+        rule_paths = config.rules
+    except ConfigError as exc:
+        problems += _problems(exc)
+        rule_paths = exc.rules if isinstance(exc, ConfigErrors) else None
+    rulebook: Rulebook | None = None
+    if rule_paths is not None:
+        try:
+            rulebook = load_rulebook(list(rule_paths))
+        except ConfigError as exc:
+            problems += _problems(exc)
+        else:
+            problems += rulebook.example_failures()
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems or config is None or rulebook is None:
+        print(
+            f"{len(problems)} errors: fix them and run `news-monitor check` again", file=sys.stderr
+        )
         return 1
     print(
         f"ok: {config.path}: {len(config.feeds)} feeds, {len(rulebook.rules)} rules in "
@@ -610,6 +632,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.handler(args)
+    except ConfigError as exc:
+        for problem in _problems(exc):
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
     except MonitorError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -10,16 +10,16 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, time, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor import yamlfile
 from monitor.durations import parse_duration
-from monitor.errors import ConfigError
+from monitor.errors import Collector, ConfigError, ConfigErrors
 from monitor.fields import Fields, boolean, http_url, positive_duration, text, texts
 from monitor.models import Severity
 from monitor.noise import QuietHours
@@ -31,6 +31,7 @@ CONFIG_ENV = "NEWS_MONITOR_CONFIG"
 FULL_TEXT_MODES = ("off", "always", "candidates")
 DEFAULT_RULES: tuple[str, ...] = ("rules",)
 
+_T = TypeVar("_T")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -107,26 +108,49 @@ def interpolate(value: str, env: Mapping[str, str]) -> str:
     return _ENV_REF.sub(substitute, value)
 
 
-def _interpolate_tree(node: Any, env: Mapping[str, str], source: str, line: int) -> Any:
+def _interpolate_tree(
+    node: Any,
+    env: Mapping[str, str],
+    source: str,
+    line: int,
+    problems: Collector,
+    tainted: set[int],
+) -> tuple[Any, bool]:
+    """`node` with ${VAR} replaced, and whether a variable in it was missing. Each missing one
+    is an error in `problems` and reads as an empty value; the mappings and lists that held one
+    go into `tainted`, so their other complaints (a "needs 'url'" it caused) are not reported."""
     if isinstance(node, YamlMap):
+        missing = False
         for key in list(node):
-            node[key] = _interpolate_tree(node[key], env, source, node.line_of(key))
-        return node
-    if isinstance(node, YamlList):
+            node[key], lost = _interpolate_tree(
+                node[key], env, source, node.line_of(key), problems, tainted
+            )
+            missing |= lost
+    elif isinstance(node, YamlList):
+        missing = False
         for index, child in enumerate(node):
-            node[index] = _interpolate_tree(child, env, source, node.line_of(index))
-        return node
-    if isinstance(node, str):
+            node[index], lost = _interpolate_tree(
+                child, env, source, node.line_of(index), problems, tainted
+            )
+            missing |= lost
+    elif isinstance(node, str):
         try:
-            return interpolate(node, env)
-        except KeyError as missing:
-            raise ConfigError(
-                f"environment variable {missing.args[0]} is not set; set it, or write "
-                f"${{{missing.args[0]}:-default}} to give a default",
-                path=source,
-                line=line,
-            ) from None
-    return node
+            return interpolate(node, env), False
+        except KeyError as absent:
+            problems.errors.append(
+                ConfigError(
+                    f"environment variable {absent.args[0]} is not set; set it, or write "
+                    f"${{{absent.args[0]}:-default}} to give a default",
+                    path=source,
+                    line=line,
+                )
+            )
+            return "", True
+    else:
+        return node, False
+    if missing:
+        tainted.add(id(node))
+    return node, missing
 
 
 def _full_text(value: Any) -> str:
@@ -169,53 +193,82 @@ def _section(root: YamlMap, source: str, key: str, allowed: set[str]) -> Fields:
     return section
 
 
-def _parse_feeds(doc: Fields, defaults: Fields) -> tuple[FeedSettings, ...]:
-    default_interval = defaults.get("interval", positive_duration, 300.0)
-    default_timeout = defaults.get("timeout", positive_duration, 20.0)
+def _parse_feeds(
+    doc: Fields, defaults: Fields, problems: Collector, tainted: set[int]
+) -> tuple[FeedSettings, ...]:
+    default_interval, default_timeout = 300.0, 20.0
+    with problems:
+        default_interval = defaults.get("interval", positive_duration, default_interval)
+    with problems:
+        default_timeout = defaults.get("timeout", positive_duration, default_timeout)
     nodes = _list(doc.data.get("feeds"), doc.source, doc.data.line_of("feeds"), "feeds")
     feeds: list[FeedSettings] = []
     seen: set[str] = set()
     for index, node in enumerate(nodes):
-        line = nodes.line_of(index)
-        raw = Fields(_mapping(node, doc.source, line, "a feed"), doc.source, "feed")
-        raw.reject_unknown(
-            {"name", "url", "interval", "timeout", "tags", "full_text", "allow_private"}
-        )
-        name = raw.require("name", text)
-        if name in seen:
-            raise raw.fail("name", f"feed name {name!r} is used twice; feed names must be unique")
-        seen.add(name)
-        raw.what = f"feed {name!r}"
-        feeds.append(
-            FeedSettings(
-                name=name,
-                url=raw.require("url", http_url),
-                interval=raw.get("interval", positive_duration, default_interval),
-                timeout=raw.get("timeout", positive_duration, default_timeout),
-                tags=raw.get("tags", texts, ()),
-                full_text=raw.get("full_text", _full_text, "off"),
-                allow_private=raw.get("allow_private", boolean, False),
-            )
-        )
+        quiet = Collector()  # a feed whose ${VAR} is missing: that one error is enough
+        with problems if id(node) not in tainted else quiet:
+            where = _mapping(node, doc.source, nodes.line_of(index), "a feed")
+            raw = Fields(where, doc.source, "feed")
+            found = problems if id(node) not in tainted else quiet
+            feed = _parse_feed(raw, seen, default_interval, default_timeout, found)
+            if feed is not None:
+                feeds.append(feed)
     return tuple(feeds)
 
 
-def _parse_notifiers(doc: Fields) -> tuple[NotifierSettings, ...]:
+def _parse_feed(
+    raw: Fields, seen: set[str], interval: float, timeout: float, problems: Collector
+) -> FeedSettings | None:
+    """One feed; each of its mistakes is collected (None when one was found)."""
+    before = len(problems.errors)
+    with problems:
+        raw.reject_unknown(
+            {"name", "url", "interval", "timeout", "tags", "full_text", "allow_private"}
+        )
+    name = raw.require("name", text)
+    if name in seen:
+        raise raw.fail("name", f"feed name {name!r} is used twice; feed names must be unique")
+    seen.add(name)
+    raw.what = f"feed {name!r}"
+    settings: dict[str, Any] = {}
+    no_tags: tuple[str, ...] = ()
+    for key, read in (
+        ("url", lambda: raw.require("url", http_url)),
+        ("interval", lambda: raw.get("interval", positive_duration, interval)),
+        ("timeout", lambda: raw.get("timeout", positive_duration, timeout)),
+        ("tags", lambda: raw.get("tags", texts, no_tags)),
+        ("full_text", lambda: raw.get("full_text", _full_text, "off")),
+        ("allow_private", lambda: raw.get("allow_private", boolean, False)),
+    ):
+        with problems:
+            settings[key] = read()
+    if len(problems.errors) > before:
+        return None
+    return FeedSettings(name=name, **settings)
+
+
+def _parse_notifiers(
+    doc: Fields, problems: Collector, tainted: set[int]
+) -> tuple[tuple[NotifierSettings, ...], set[str]]:
+    """The notifiers that parsed, and the names of all (so routes naming a broken one do not
+    add a second error)."""
     nodes = _list(doc.data.get("notifiers"), doc.source, doc.data.line_of("notifiers"), "notifiers")
     notifiers: list[NotifierSettings] = []
-    seen: set[str] = set()
+    names: set[str] = set()
     for index, node in enumerate(nodes):
-        raw = _mapping(node, doc.source, nodes.line_of(index), "a notifier")
-        settings = parse_notifier(raw, doc.source)
-        if settings.name in seen:
-            raise ConfigError(
-                f"notifier name {settings.name!r} is used twice; notifier names must be unique",
-                path=doc.source,
-                line=raw.line_of("name"),
-            )
-        seen.add(settings.name)
-        notifiers.append(settings)
-    return tuple(notifiers)
+        with problems if id(node) not in tainted else Collector():
+            raw = _mapping(node, doc.source, nodes.line_of(index), "a notifier")
+            if isinstance(raw.get("name"), str):
+                names.add(raw["name"])
+            settings = parse_notifier(raw, doc.source)
+            if any(n.name == settings.name for n in notifiers):
+                raise ConfigError(
+                    f"notifier name {settings.name!r} is used twice; notifier names must be unique",
+                    path=doc.source,
+                    line=raw.line_of("name"),
+                )
+            notifiers.append(settings)
+    return tuple(notifiers), names
 
 
 ROUTE_TIMING_KEYS = {"group", "digest", "timezone", "quiet_hours"}
@@ -271,34 +324,39 @@ def _route_timing(raw: Fields) -> dict[str, Any]:
     }
 
 
-def _parse_routes(doc: Fields, notifier_names: set[str]) -> tuple[Route, ...]:
+def _parse_routes(
+    doc: Fields, notifier_names: set[str], problems: Collector, tainted: set[int]
+) -> tuple[Route, ...]:
     nodes = _list(doc.data.get("routes"), doc.source, doc.data.line_of("routes"), "routes")
     routes: list[Route] = []
     for index, node in enumerate(nodes):
-        raw = Fields(
-            _mapping(node, doc.source, nodes.line_of(index), "a route"), doc.source, "route"
-        )
-        raw.reject_unknown(
-            {"notify", "min_severity", "rules", "tags", "feeds", "continue"} | ROUTE_TIMING_KEYS
-        )
-        notify = raw.require("notify", texts)
-        for name in notify:
-            if name not in notifier_names:
-                known = ", ".join(sorted(notifier_names)) or "none are configured"
-                raise raw.fail(
-                    "notify", f"route names notifier {name!r}, which does not exist ({known})"
-                )
-        routes.append(
-            Route(
-                notify=notify,
-                min_severity=raw.get("min_severity", _severity, Severity.INFO),
-                rules=raw.get("rules", texts, ()),
-                tags=raw.get("tags", texts, ()),
-                feeds=raw.get("feeds", texts, ()),
-                continue_=raw.get("continue", boolean, True),
-                **_route_timing(raw),
+        with problems if id(node) not in tainted else Collector():
+            raw = Fields(
+                _mapping(node, doc.source, nodes.line_of(index), "a route"), doc.source, "route"
             )
-        )
+            with problems:
+                raw.reject_unknown(
+                    {"notify", "min_severity", "rules", "tags", "feeds", "continue"}
+                    | ROUTE_TIMING_KEYS
+                )
+            notify = raw.require("notify", texts)
+            for name in notify:
+                if name not in notifier_names:
+                    known = ", ".join(sorted(notifier_names)) or "none are configured"
+                    raise raw.fail(
+                        "notify", f"route names notifier {name!r}, which does not exist ({known})"
+                    )
+            routes.append(
+                Route(
+                    notify=notify,
+                    min_severity=raw.get("min_severity", _severity, Severity.INFO),
+                    rules=raw.get("rules", texts, ()),
+                    tags=raw.get("tags", texts, ()),
+                    feeds=raw.get("feeds", texts, ()),
+                    continue_=raw.get("continue", boolean, True),
+                    **_route_timing(raw),
+                )
+            )
     if not routes and notifier_names:
         # Without routes, every alert goes to every notifier: the least surprising default.
         routes.append(Route(notify=tuple(sorted(notifier_names))))
@@ -306,6 +364,18 @@ def _parse_routes(doc: Fields, notifier_names: set[str]) -> tuple[Route, ...]:
 
 
 DELIVERY_SECTIONS = ("notifiers", "routes")
+TOP_LEVEL_KEYS = {
+    "state",
+    "rules",
+    "max_age",
+    "defaults",
+    "feeds",
+    "notifiers",
+    "routes",
+    "concurrency",
+    "http",
+    "log",
+}
 
 
 def parse_config(
@@ -328,43 +398,48 @@ def parse_config(
     if not delivery:
         for key in DELIVERY_SECTIONS:
             root.pop(key, None)
-    _interpolate_tree(root, os.environ if env is None else env, source, root.line)
-    doc = Fields(root, source, "config")
-    doc.reject_unknown(
-        {
-            "state",
-            "rules",
-            "max_age",
-            "defaults",
-            "feeds",
-            "notifiers",
-            "routes",
-            "concurrency",
-            "http",
-            "log",
-        }
+    problems = Collector()
+    tainted: set[int] = set()
+    _interpolate_tree(
+        root, os.environ if env is None else env, source, root.line, problems, tainted
     )
+    doc = Fields(root, source, "config")
+    with problems:
+        doc.reject_unknown(TOP_LEVEL_KEYS)
     base = path.resolve().parent
 
-    defaults = _section(root, source, "defaults", {"interval", "timeout"})
-    http = _section(root, source, "http", {"listen"})
-    log = _section(root, source, "log", {"level", "format", "summary"})
+    def section(key: str, allowed: set[str]) -> Fields:
+        with problems:
+            return _section(root, source, key, allowed)
+        return Fields(YamlMap.empty(root.line_of(key)), source, key)
 
-    notifiers = _parse_notifiers(doc)
+    defaults = section("defaults", {"interval", "timeout"})
+    http = section("http", {"listen"})
+    log = section("log", {"level", "format", "summary"})
+
+    def read(fields: Fields, key: str, convert: Callable[[Any], _T], default: _T) -> _T:
+        with problems:
+            return fields.get(key, convert, default)
+        return default
+
+    rules = tuple(base / p for p in read(doc, "rules", texts, DEFAULT_RULES))
+    notifiers, names = _parse_notifiers(doc, problems, tainted)
     config = Config(
         path=path,
-        state=_state(doc.get("state", text, "data/news-monitor.db"), base),
-        rules=tuple(base / p for p in doc.get("rules", texts, DEFAULT_RULES)),
-        max_age=doc.get("max_age", parse_duration, 86400.0) or None,
-        feeds=_parse_feeds(doc, defaults),
+        state=_state(read(doc, "state", text, "data/news-monitor.db"), base),
+        rules=rules,
+        max_age=read(doc, "max_age", parse_duration, 86400.0) or None,
+        feeds=_parse_feeds(doc, defaults, problems, tainted),
         notifiers=notifiers,
-        routes=_parse_routes(doc, {n.name for n in notifiers}),
-        concurrency=doc.get("concurrency", _positive_int, 16),
-        http_listen=http.get("listen", _listen_address, None),
-        log_level=log.get("level", _log_level, "INFO"),
-        log_format=log.get("format", _log_format, "auto"),
-        log_summary=log.get("summary", positive_duration, 300.0),
+        routes=_parse_routes(doc, names, problems, tainted),
+        concurrency=read(doc, "concurrency", _positive_int, 16),
+        http_listen=read(http, "listen", _listen_address, None),
+        log_level=read(log, "level", _log_level, "INFO"),
+        log_format=read(log, "format", _log_format, "auto"),
+        log_summary=read(log, "summary", positive_duration, 300.0),
     )
+    if problems.errors:
+        raise ConfigErrors(sorted(problems.errors, key=lambda e: e.line or 0), rules=rules)
     return config
 
 

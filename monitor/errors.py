@@ -2,7 +2,9 @@
 
     MonitorError                 anything the user can act on
     ├── ConfigError              config.yaml or a rule file is invalid (message starts "file:line:")
+    │   ├── ConfigErrors         several of those, found in one pass (`errors`, one per line)
     │   └── RuleError            a rule file is invalid
+    │       └── RuleErrors       several of those
     ├── FetchError               a feed could not be fetched (retry_after: seconds the server asked for)
     ├── FeedParseError           a body is not a feed we can read
     └── DeliveryError            a notifier could not deliver (permanent: never retry;
@@ -12,6 +14,9 @@ Decisions live in fields, not in message text.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
 
 
 class MonitorError(Exception):
@@ -32,6 +37,49 @@ class ConfigError(MonitorError):
 
 class RuleError(ConfigError):
     """A rule file is invalid; the message names file and line."""
+
+
+def _flatten(errors: Iterable[ConfigError]) -> tuple[ConfigError, ...]:
+    flat: dict[str, ConfigError] = {}  # one problem reached twice is reported once
+    for error in errors:
+        for single in error.errors if isinstance(error, ConfigErrors) else (error,):
+            flat.setdefault(str(single), single)
+    return tuple(flat.values())
+
+
+class ConfigErrors(ConfigError):
+    """Every problem found in config.yaml in one pass, so one `check` run lists them all.
+
+    Reads like the first error (its path and line) followed by the others, one per line.
+    `rules` holds the rule paths when they could be read, so rule files can be checked too.
+    """
+
+    def __init__(self, errors: Iterable[ConfigError], rules: tuple[Path, ...] | None = None):
+        self.errors = _flatten(errors)
+        self.rules = rules
+        first = self.errors[0]
+        Exception.__init__(self, "\n".join(str(e) for e in self.errors))
+        self.path, self.line = first.path, first.line
+
+
+class RuleErrors(RuleError, ConfigErrors):
+    """Every problem found in the rule files in one pass; see ConfigErrors."""
+
+
+class Collector:
+    """Gathers ConfigErrors instead of stopping at the first: `with collector: ...` per part."""
+
+    def __init__(self) -> None:
+        self.errors: list[ConfigError] = []
+
+    def __enter__(self) -> Collector:
+        return self
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> bool:
+        if isinstance(exc, ConfigError):
+            self.errors.append(exc)
+            return True  # carry on with the next part
+        return False
 
 
 class FetchError(MonitorError):

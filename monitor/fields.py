@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from monitor.durations import parse_duration
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, ConfigErrors
 from monitor.yamlfile import YamlMap
 
 _T = TypeVar("_T")
@@ -31,11 +31,16 @@ class Fields:
         return ConfigError(f"{self.what}: {message}", path=self.source, line=line)
 
     def reject_unknown(self, allowed: Iterable[str]) -> None:
+        """Every key not in `allowed` is an error (all of them are named at once)."""
         known = set(allowed)
-        for key in self.data:
-            if key not in known:
-                names = ", ".join(sorted(known))
-                raise self.fail(key, f"unknown key {key!r} (known keys: {names})")
+        names = ", ".join(sorted(known))
+        unknown = [
+            self.fail(key, f"unknown key {key!r} (known keys: {names})")
+            for key in self.data
+            if key not in known
+        ]
+        if unknown:
+            raise ConfigErrors(unknown)
 
     def has(self, key: str) -> bool:
         return self.data.get(key) not in (None, "")

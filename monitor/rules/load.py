@@ -30,7 +30,7 @@ import yaml
 
 from monitor import yamlfile
 from monitor.durations import parse_duration
-from monitor.errors import ConfigError, RuleError
+from monitor.errors import Collector, ConfigError, RuleError, RuleErrors
 from monitor.models import TEXT_FIELDS, RuleInfo, Severity
 from monitor.rules.cues import DENIAL_CUES, DENIAL_LIST, NOT_DENIAL_CUES, NOT_DENIAL_LIST
 from monitor.rules.scanner import check_regex
@@ -135,6 +135,7 @@ class Loader:
         self._raw_rules: list[tuple[_Where, YamlMap]] = []
         self._rule_ids: dict[str, str] = {}
         self.files: list[Path] = []
+        self.problems = Collector()
 
     def read(self, path: Path) -> None:
         self.files.append(path)
@@ -154,21 +155,27 @@ class Loader:
             raise where.error(1, "a rule file is a mapping with `rules:` and/or `lists:`")
         for key in doc:
             if key not in ("rules", "lists"):
-                raise where.error(doc.line_of(key), f"unknown key {key!r}; use rules or lists")
+                self.problems.errors.append(
+                    where.error(doc.line_of(key), f"unknown key {key!r}; use rules or lists")
+                )
         lists = doc.get("lists")
         if lists is not None:
             if not isinstance(lists, YamlMap):
                 raise where.error(doc.line_of("lists"), "lists: must map names to term lists")
             for name, terms in lists.items():
-                self._declare_list(where, lists.line_of(name), name, terms)
+                with self.problems:
+                    self._declare_list(where, lists.line_of(name), name, terms)
         rules = doc.get("rules")
         if rules is not None:
             if not isinstance(rules, YamlList):
                 raise where.error(doc.line_of("rules"), "rules: must be a list of rules")
             for index, raw in enumerate(rules):
-                if not isinstance(raw, YamlMap):
-                    raise where.error(rules.line_of(index), "each rule must be a mapping")
-                self._raw_rules.append((where, raw))
+                if isinstance(raw, YamlMap):
+                    self._raw_rules.append((where, raw))
+                else:
+                    self.problems.errors.append(
+                        where.error(rules.line_of(index), "each rule must be a mapping")
+                    )
 
     def _declare_list(self, where: _Where, line: int, name: str, terms: Any) -> None:
         if not LIST_RE.match(name):
@@ -183,14 +190,21 @@ class Loader:
         self.lists[name] = _ListDef(where, line, terms)
 
     def build(self, files: Sequence[Path]) -> Loaded:
+        """The rules, or RuleErrors listing every problem found (each list and rule on its own)."""
         for name, definition in self.lists.items():
-            self._list_ids(name, definition.where, definition.line)  # unused lists are checked too
-        rules = tuple(self._build_rule(where, raw) for where, raw in self._raw_rules)
+            with self.problems:  # unused lists are checked too
+                self._list_ids(name, definition.where, definition.line)
+        rules = []
+        for where, raw in self._raw_rules:
+            with self.problems:
+                rules.append(self._build_rule(where, raw))
         nowhere = _Where(Path("<rules>"))
         cues = Cues(
             self._list_ids(DENIAL_LIST, nowhere, 0), self._list_ids(NOT_DENIAL_LIST, nowhere, 0)
         )
-        return Loaded(rules, tuple(files), self.table, cues)
+        if self.problems.errors:
+            raise RuleErrors(self.problems.errors)
+        return Loaded(tuple(rules), tuple(files), self.table, cues)
 
     # -- rules ------------------------------------------------------------------------------
 
@@ -490,8 +504,10 @@ class Loader:
             if builtin is not None:
                 return tuple(dict.fromkeys(self.table.add(parse_term(cue)) for cue in builtin))
             names = ", ".join(sorted(self.lists)) or "none defined"
-            raise where.error(
-                line, f"unknown list '@{name}' (lists: {names}){self._list_hint(name)}"
+            raise _UnknownList(
+                f"unknown list '@{name}' (lists: {names}){self._list_hint(name)}",
+                path=str(where.path),
+                line=line or None,
             )
         if name in self._resolving:
             cycle = " -> ".join([*self._resolving, name])
@@ -545,10 +561,23 @@ def _bare_message(exc: ConfigError) -> str:
     return text.removeprefix(prefix) if exc.path is not None else text
 
 
+class _UnknownList(RuleError):
+    """A rule names a list no file declares (or one that could not be read declares)."""
+
+
 def load(paths: Sequence[Path]) -> Loaded:
-    """Read and validate every rule file; RuleError on the first problem."""
+    """Read and validate every rule file; RuleErrors naming every problem found."""
     files = rule_files(paths)
     loader = Loader()
+    unreadable = Collector()
     for path in files:
-        loader.read(path)
-    return loader.build(files)
+        with unreadable:
+            loader.read(path)
+    with Collector():  # what it raises is in loader.problems
+        return loader.build(files)
+    found = loader.problems.errors
+    if unreadable.errors:
+        # A file that did not parse may declare lists other files use: no "unknown list" then.
+        found = [*unreadable.errors, *(e for e in found if not isinstance(e, _UnknownList))]
+    order = {str(path): index for index, path in enumerate(files)}
+    raise RuleErrors(sorted(found, key=lambda e: (order.get(e.path or "", -1), e.line or 0)))
