@@ -108,3 +108,12 @@ def test_an_unknown_list_is_reported_when_every_file_parses(tmp_path: Path) -> N
         load_rulebook([tmp_path])
     assert [e.line for e in caught.value.errors] == [5, 8]
     assert "unknown list '@nowhere'" in str(caught.value)
+
+
+def test_a_rule_file_that_does_not_parse_fails_even_when_the_others_are_fine(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.yaml").write_text("rules:\n" + GOOD_RULE)
+    (tmp_path / "b.yaml").write_text("rules:\n  - id: broken\n    severity: [\n")
+    with pytest.raises(RuleErrors, match="b.yaml:4: invalid YAML"):
+        load_rulebook([tmp_path])

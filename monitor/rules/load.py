@@ -574,7 +574,9 @@ def load(paths: Sequence[Path]) -> Loaded:
         with unreadable:
             loader.read(path)
     with Collector():  # what it raises is in loader.problems
-        return loader.build(files)
+        loaded = loader.build(files)
+        if not unreadable.errors:
+            return loaded
     found = loader.problems.errors
     if unreadable.errors:
         # A file that did not parse may declare lists other files use: no "unknown list" then.
