@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from monitor.errors import RuleError
@@ -45,6 +45,7 @@ class TestMatchingProperties:
         self, word: str, before: str, after: str
     ) -> None:
         """ "strike" is not found in "xstrike", "strikex" or "xstrikex"."""
+        assume(word not in ("the", "here"))  # the words around it would match on their own
         rulebook = rulebook_from(rules_text(rule("r", [word])))
         for glued in (before + word, word + after, before + word + after):
             assert ids(rulebook, f"the {glued} here") == []
