@@ -115,5 +115,5 @@ def test_a_rule_file_that_does_not_parse_fails_even_when_the_others_are_fine(
 ) -> None:
     (tmp_path / "a.yaml").write_text("rules:\n" + GOOD_RULE)
     (tmp_path / "b.yaml").write_text("rules:\n  - id: broken\n    severity: [\n")
-    with pytest.raises(RuleErrors, match="b.yaml:4: invalid YAML"):
+    with pytest.raises(RuleErrors, match=r"b\.yaml:4: invalid YAML"):
         load_rulebook([tmp_path])
