@@ -124,6 +124,11 @@ CREATE TABLE replicas (
 )
 """
 
+_OUTBOX_CHANGED = """
+CREATE INDEX IF NOT EXISTS deliveries_changed
+    ON deliveries (status, updated_at, alert_id, notifier)
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "feeds, items, alerts, outbox, silences, cooldowns", _INITIAL, _INITIAL_POSTGRESQL
@@ -134,6 +139,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         _REPLICAS,
         _REPLICAS.replace(" REAL", " DOUBLE PRECISION"),
     ),
+    # The page lists failed, silenced and cooldown deliveries newest first, a page at a time.
+    Migration(3, "outbox by status and change time", _OUTBOX_CHANGED, _OUTBOX_CHANGED),
 )
 
 LATEST = MIGRATIONS[-1].version

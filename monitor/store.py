@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from monitor.db import connect
+from monitor.db import Row, connect
 from monitor.migrations import migrate
 from monitor.models import Alert, Item, Severity
 from monitor.noise import Cooldown, DeliveryPlan, Silence
@@ -100,6 +100,7 @@ class Delivery:
     created_at: float
     hold_until: float = 0.0
     group: str | None = None
+    updated_at: float = 0.0
 
 
 class Store:
@@ -382,20 +383,22 @@ class Store:
                 {"" if limit is None else "LIMIT ?"}""",
             (*params,) if limit is None else (*params, limit),
         ).fetchall()
-        return [
-            Delivery(
-                alert=Alert.from_payload(json.loads(row["payload"])),
-                notifier=row["notifier"],
-                status=row["status"],
-                attempts=row["attempts"],
-                next_attempt_at=row["next_attempt_at"],
-                last_error=row["last_error"],
-                created_at=row["created_at"],
-                hold_until=row["hold_until"],
-                group=row["group_key"],
-            )
-            for row in rows
-        ]
+        return [self._delivery(row) for row in rows]
+
+    @staticmethod
+    def _delivery(row: Row) -> Delivery:
+        return Delivery(
+            alert=Alert.from_payload(json.loads(row["payload"])),
+            notifier=row["notifier"],
+            status=row["status"],
+            attempts=row["attempts"],
+            next_attempt_at=row["next_attempt_at"],
+            last_error=row["last_error"],
+            created_at=row["created_at"],
+            hold_until=row["hold_until"],
+            group=row["group_key"],
+            updated_at=row["updated_at"],
+        )
 
     def due_deliveries(
         self, now: float, *, force: bool = False, limit: int = 500
@@ -423,6 +426,44 @@ class Store:
         if status is None:
             return self._deliveries("1 = 1", ())
         return self._deliveries("d.status = ?", (status,))
+
+    def delivery_page(self, status: str, limit: int, offset: int = 0) -> list[Delivery]:
+        """One page of deliveries in `status`: pending by release time, the others newest first."""
+        order = (
+            "d.hold_until, d.next_attempt_at"
+            if status == "pending"
+            else "d.updated_at DESC, d.alert_id DESC, d.notifier DESC"
+        )
+        rows = self.db.execute(
+            f"""SELECT d.*, a.payload FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+                WHERE d.status = ? ORDER BY {order} LIMIT ? OFFSET ?""",
+            (status, limit, offset),
+        ).fetchall()
+        return [self._delivery(row) for row in rows]
+
+    def delivery_counts(self) -> dict[str, int]:
+        """How many deliveries are in each status but `sent` (which only grows)."""
+        return {
+            status: int(
+                self.db.execute(
+                    "SELECT count(*) AS n FROM deliveries WHERE status = ?", (status,)
+                ).fetchone()["n"]
+            )
+            for status in ("pending", "failed", "silenced", "cooldown")
+        }
+
+    def retry_delivery(self, alert_id: str, notifier: str, now: float) -> bool:
+        """Send one delivery at the next drain: a failed, silenced or cooldown one goes back to
+        pending, a pending one skips its retry backoff (a hold such as quiet hours stays)."""
+        with self._transaction():
+            cursor = self.db.execute(
+                """UPDATE deliveries SET attempts = CASE WHEN status = 'pending'
+                       THEN attempts ELSE 0 END,
+                       status = 'pending', next_attempt_at = ?, updated_at = ?
+                   WHERE alert_id = ? AND notifier = ? AND status != 'sent'""",
+                (now, now, alert_id, notifier),
+            )
+        return cursor.rowcount > 0
 
     def _update(self, sql: str, params: Sequence[object], alert_ids: Iterable[str]) -> None:
         """Run `sql` (ending in "alert_id = ?") for each alert id, in one transaction."""
