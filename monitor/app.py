@@ -48,6 +48,8 @@ def register_secrets(config: Config) -> None:
     for settings in config.notifiers:
         for value in settings.secret_values:
             register_secret(value)
+    if config.http_token:
+        register_secret(config.http_token)
     urls = [feed.url for feed in config.feeds]
     if isinstance(config.state, str):
         urls.append(config.state)

@@ -77,6 +77,7 @@ class Config:
     routes: tuple[Route, ...]
     concurrency: int = 16
     http_listen: str | None = None
+    http_token: str | None = None  # enables the page's actions; None: the page is read-only
     log_level: str = "INFO"
     log_format: str = "auto"
     log_summary: float = 300.0  # seconds between the daemon's summary lines
@@ -414,7 +415,7 @@ def parse_config(
         return Fields(YamlMap.empty(root.line_of(key)), source, key)
 
     defaults = section("defaults", {"interval", "timeout"})
-    http = section("http", {"listen"})
+    http = section("http", {"listen", "token"})
     log = section("log", {"level", "format", "summary"})
 
     def read(fields: Fields, key: str, convert: Callable[[Any], _T], default: _T) -> _T:
@@ -434,6 +435,7 @@ def parse_config(
         routes=_parse_routes(doc, names, problems, tainted),
         concurrency=read(doc, "concurrency", _positive_int, 16),
         http_listen=read(http, "listen", _listen_address, None),
+        http_token=read(http, "token", _token, None) or None,
         log_level=read(log, "level", _log_level, "INFO"),
         log_format=read(log, "format", _log_format, "auto"),
         log_summary=read(log, "summary", positive_duration, 300.0),
@@ -460,6 +462,19 @@ def _listen_address(value: Any) -> str:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"expected host:port such as 127.0.0.1:8080, got {address!r}")
     return address
+
+
+MIN_TOKEN = 16
+
+
+def _token(value: Any) -> str:
+    token = text(value)
+    if token and len(token) < MIN_TOKEN:
+        raise ValueError(
+            f"must be at least {MIN_TOKEN} characters (it guards the page's actions), got "
+            f"{len(token)}; make one with: python3 -c 'import secrets; print(secrets.token_urlsafe())'"
+        )
+    return token
 
 
 def _log_level(value: Any) -> str:
