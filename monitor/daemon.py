@@ -28,7 +28,6 @@ from monitor.config import Config, FeedSettings, load_config
 from monitor.db import StateUnavailableError
 from monitor.errors import MonitorError
 from monitor.health import Health, RunInfo, heartbeat_path, run_info_path, write_run_info
-from monitor.http import start_http_server
 from monitor.rules import load_rulebook
 from monitor.rules.load import rule_files
 
@@ -286,8 +285,16 @@ class Daemon:
         dispatcher = asyncio.create_task(self._dispatch_loop())
         http = None
         if self.app.config.http_listen:
-            http = await start_http_server(self.app.config.http_listen, self.health)
-            log.info("serving /healthz, /readyz and /metrics on %s", self.app.config.http_listen)
+            # Imported here: only the daemon's listener needs the web stack (uvicorn, Starlette).
+            from monitor.http import start_http_server
+
+            http = await start_http_server(
+                self.app.config.http_listen, self.health, self.app, on_change=self.queued.set
+            )
+            log.info(
+                "serving the page at / and /healthz, /readyz, /metrics on %s",
+                self.app.config.http_listen,
+            )
         await self._beat()
         self._write_run_info()
         log.info(
@@ -306,8 +313,7 @@ class Daemon:
             log.warning("%d tasks still running after the grace period were cancelled", len(late))
         self.scheduler.shutdown(wait=False)
         if http is not None:
-            http.close()
-            await http.wait_closed()
+            await http.close()
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(signum)
         try:

@@ -4,34 +4,73 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from monitor import http as http_module
 from monitor import metrics
+from monitor.app import App
+from monitor.config import load_config
+from monitor.errors import ConfigError
 from monitor.health import Health, check_heartbeat, heartbeat_path
-from monitor.http import MAX_HEAD, parse_listen, start_http_server
+from monitor.http import (
+    KEEP_ALIVE,
+    MAX_CONNECTIONS,
+    MAX_HEAD,
+    READ_TIMEOUT,
+    HttpServer,
+    parse_listen,
+    start_http_server,
+)
+from monitor.web.app import MAX_FORM
 
 Scenario = Callable[[httpx.AsyncClient, Health], Awaitable[None]]
 
+RULES = """\
+rules:
+  - id: http-test-rule
+    title: A rule so the rulebook is not empty
+    severity: low
+    match: {any: [bombers]}
+"""
 
-def serve(scenario: Scenario, health: Health | None = None) -> None:
+
+@asynccontextmanager
+async def listener(
+    listen: str, health: Health, clock: Callable[[], float] = time.time
+) -> AsyncIterator[HttpServer]:
+    """The daemon's HTTP listener on `listen`, over an App of an empty config in a temp folder."""
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "rules.yaml").write_text(RULES)
+        (root / "config.yaml").write_text("state: state.db\nrules: [rules.yaml]\nfeeds: []\n")
+        async with App.open(load_config(root / "config.yaml")) as app:
+            server = await start_http_server(listen, health, app, clock=clock)
+            try:
+                yield server
+            finally:
+                await server.close()
+
+
+def serve(
+    scenario: Scenario, health: Health | None = None, clock: Callable[[], float] = time.time
+) -> None:
     """Run `scenario` against a server on an ephemeral loopback port, then stop it."""
 
     async def main() -> None:
         state = health or Health(last_tick=time.time(), ready=True)
-        server = await start_http_server("127.0.0.1:0", state)
-        port = server.sockets[0].getsockname()[1]
-        try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-                await scenario(client, state)
-        finally:
-            server.close()
-            await server.wait_closed()
+        async with (
+            listener("127.0.0.1:0", state, clock) as server,
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=10) as client,
+        ):
+            await scenario(client, state)
 
     asyncio.run(main())
 
@@ -56,7 +95,7 @@ class TestHealthz:
             assert response.status_code == 503
             assert "120 s ago" in response.text
 
-        serve(scenario, Health(last_tick=time.time() - 120, ready=True, stale_after=60))
+        serve(scenario, Health(last_tick=1_000_000, ready=True, stale_after=60), lambda: 1_000_120)
 
 
 class TestReadyz:
@@ -119,7 +158,7 @@ class TestProtocol:
         """Only the three endpoints exist, and only for reading."""
 
         async def scenario(client: httpx.AsyncClient, health: Health) -> None:
-            assert (await client.get("/")).status_code == 404
+            assert (await client.get("/nothing-here")).status_code == 404
             assert (await client.get("/healthz/../admin")).status_code == 404
             assert (await client.post("/metrics", content=b"x")).status_code == 405
             head = await client.head("/healthz")
@@ -159,6 +198,8 @@ class TestProtocol:
         async def scenario(client: httpx.AsyncClient, health: Health) -> None:
             response = await client.get("/healthz", headers={"X-Padding": "a" * (MAX_HEAD * 2)})
             assert response.status_code == 431
+            almost = "a" * (MAX_HEAD - 200)
+            assert (await client.get("/healthz", headers={"X-Padding": almost})).status_code == 200
 
         serve(scenario)
 
@@ -174,6 +215,125 @@ class TestProtocol:
             writer.close()
             await writer.wait_closed()
             assert answer.startswith(b"HTTP/1.1 400")
+
+        serve(scenario)
+
+
+class TestHostileClients:
+    def test_a_head_sent_too_slowly_is_cut_off(self) -> None:
+        """A client dripping its request head is disconnected at the head deadline."""
+
+        async def scenario(client: httpx.AsyncClient, health: Health) -> None:
+            port = client.base_url.port
+            assert port is not None
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            started = time.monotonic()
+            closed_after = None
+            try:
+                for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\n":
+                    writer.write(bytes([byte]))
+                    await writer.drain()
+                    try:
+                        if await asyncio.wait_for(reader.read(1), 0.25) == b"":
+                            closed_after = time.monotonic() - started
+                            break
+                    except TimeoutError:
+                        continue
+            except ConnectionError:
+                closed_after = time.monotonic() - started
+            finally:
+                writer.close()
+            assert closed_after is not None, "the server kept a dripping client for 9 s"
+            assert closed_after >= READ_TIMEOUT - 0.5
+
+        serve(scenario)
+
+    def test_connections_beyond_the_cap_are_closed_and_probes_work_after(self) -> None:
+        """Idle connections past the cap are closed at once; once they go, probes answer again."""
+
+        async def scenario(client: httpx.AsyncClient, health: Health) -> None:
+            port = client.base_url.port
+            assert port is not None
+            held = [
+                await asyncio.open_connection("127.0.0.1", port) for _ in range(MAX_CONNECTIONS)
+            ]
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                try:
+                    answer = await asyncio.wait_for(reader.read(), 5)
+                except ConnectionError:
+                    answer = b""
+                writer.close()
+                assert answer == b""  # refused without an answer: no slot left
+            finally:
+                for _, idle in held:
+                    idle.close()
+            await asyncio.sleep(0.2)
+            assert (await client.get("/healthz")).status_code == 200
+
+        serve(scenario)
+
+    def test_an_idle_keep_alive_connection_is_closed(self) -> None:
+        """After its answer, a connection that sends nothing more is closed at KEEP_ALIVE."""
+
+        async def scenario(client: httpx.AsyncClient, health: Health) -> None:
+            port = client.base_url.port
+            assert port is not None
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            await writer.drain()
+            await reader.readuntil(b"ok: loop ticked")
+            answered = time.monotonic()
+            while await asyncio.wait_for(reader.read(4096), KEEP_ALIVE + 5):
+                pass
+            idle = time.monotonic() - answered
+            writer.close()
+            assert KEEP_ALIVE - 0.5 <= idle <= KEEP_ALIVE + 3
+
+        serve(scenario)
+
+    def test_a_client_that_stops_reading_is_dropped(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A scraper that never reads a large answer is cut off once the buffer stays full for
+        WRITE_TIMEOUT (1 s here), instead of holding a request slot for ever."""
+        monkeypatch.setattr(http_module, "WRITE_TIMEOUT", 1.0)
+        feeds = [f"write-deadline-feed-{n:05d}-{'x' * 60}" for n in range(40_000)]
+        for feed in feeds:
+            metrics.POLLS.labels(feed=feed, outcome="ok").inc()
+
+        async def scenario(client: httpx.AsyncClient, health: Health) -> None:
+            port = client.base_url.port
+            assert port is not None
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.setblocking(False)
+            await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+            reader, writer = await asyncio.open_connection(sock=sock)
+            writer.write(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            await writer.drain()
+            await asyncio.sleep(6)  # never read: the server's buffer fills and stays full
+            received = 0
+            try:
+                while chunk := await asyncio.wait_for(reader.read(65536), 5):
+                    received += len(chunk)
+            except ConnectionError:
+                pass
+            writer.close()
+            assert received < 3_000_000, "the whole answer was kept for a client not reading"
+            assert (await client.get("/healthz")).status_code == 200
+
+        try:
+            serve(scenario)
+        finally:
+            for feed in feeds:
+                metrics.POLLS.remove(feed, "ok")
+
+    def test_a_form_body_beyond_the_cap_is_refused(self) -> None:
+        """An action's body is read up to 16 kB, not into memory without bound."""
+
+        async def scenario(client: httpx.AsyncClient, health: Health) -> None:
+            response = await client.post("/actions/silence", content=b"a" * (MAX_FORM + 1))
+            assert response.status_code == 413
 
         serve(scenario)
 
@@ -204,16 +364,13 @@ class TestListen:
 
         async def main() -> int:
             try:
-                server = await start_http_server("[::1]:0", Health(last_tick=time.time()))
-            except OSError as exc:
+                async with (
+                    listener("[::1]:0", Health(last_tick=time.time())) as server,
+                    httpx.AsyncClient(timeout=10) as client,
+                ):
+                    return (await client.get(f"http://[::1]:{server.port}/healthz")).status_code
+            except ConfigError as exc:
                 pytest.skip(f"cannot bind ::1 here: {exc}")
-            port = server.sockets[0].getsockname()[1]
-            try:
-                async with httpx.AsyncClient(timeout=10) as client:
-                    return (await client.get(f"http://[::1]:{port}/healthz")).status_code
-            finally:
-                server.close()
-                await server.wait_closed()
 
         assert asyncio.run(main()) == 200
 
