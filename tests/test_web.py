@@ -24,6 +24,7 @@ from markupsafe import escape
 
 from monitor.app import App
 from monitor.config import load_config
+from monitor.errors import ConfigError
 from monitor.health import Health
 from monitor.models import Alert, Item, RuleInfo, Severity, alert_id
 from monitor.noise import DeliveryPlan
@@ -423,3 +424,20 @@ class TestViews:
 
         rows = feed_rows([FeedSettings("new", "http://x/", 60, 10)], {}, now=1000.0)
         assert rows[0].next_poll is None and rows[0].items_seen == 0
+
+
+class TestTokenConfig:
+    def test_a_short_token_is_refused_with_file_and_line(self, tmp_path: Path) -> None:
+        """A guessable token is an error naming where it is, without echoing it."""
+        config = write_config(tmp_path, token="short-secret")
+        with pytest.raises(ConfigError) as error:
+            load_config(config)
+        assert f"{config}:8:" in str(error.value) and "16 characters" in str(error.value)
+        assert "short-secret" not in str(error.value)
+
+    def test_an_unset_variable_with_an_empty_default_means_read_only(self, tmp_path: Path) -> None:
+        config = write_config(tmp_path, token=None)
+        config.write_text(
+            config.read_text() + "http: {listen: '127.0.0.1:8080', token: '${NM_UNSET_TOKEN:-}'}\n"
+        )
+        assert load_config(config, env={}).http_token is None
