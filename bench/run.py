@@ -28,7 +28,7 @@ from bench.latency import measure_latency
 from bench.proc import run_measurement
 from bench.server import ServerProcess
 
-SECTIONS = ("pipeline", "cycle", "peers", "transport", "latency")
+SECTIONS = ("pipeline", "cycle", "peers", "transport", "latency", "page")
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ class Sizes:
     latency_probes: int
     latency_window: float
     latency_interval: float
+    page_items: int = 100_000
+    page_runs: int = 20
 
 
 FULL = Sizes(
@@ -96,6 +98,8 @@ SMOKE = Sizes(
     latency_probes=2,
     latency_window=1.0,
     latency_interval=1.0,
+    page_items=2_000,
+    page_runs=2,
 )
 
 
@@ -379,12 +383,32 @@ def bench_latency(sizes: Sizes) -> tuple[dict[str, Any], str]:
     return result, text
 
 
+def bench_page(sizes: Sizes) -> tuple[dict[str, Any], str]:
+    result = run_measurement(
+        "bench.page",
+        ["--items", str(sizes.page_items), "--runs", str(sizes.page_runs)],
+        timeout=900,
+    )
+    rows = [
+        [name, _f(r["median_ms"]), _f(r["max_ms"]), _f(r["kb"], 0)]
+        for name, r in result["requests"].items()
+    ]
+    text = _table(
+        f"The page at / over {result['items']:,} stored items (in-process, median of {sizes.page_runs})",
+        ["request", "median ms", "max ms", "kB"],
+        rows,
+    )
+    text += "".join(f"\nplan, {name}: {plan}" for name, plan in result["plans"].items())
+    return result, text
+
+
 RUNNERS: dict[str, Callable[[Sizes], tuple[dict[str, Any], str]]] = {
     "pipeline": bench_pipeline,
     "cycle": bench_cycle,
     "peers": bench_peers,
     "transport": bench_transport,
     "latency": bench_latency,
+    "page": bench_page,
 }
 
 

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def available_sections() -> list[str]:
     """The peers and the aiohttp transport come with the `bench` extra, which CI does not install."""
-    sections = ["pipeline", "cycle", "latency"]
+    sections = ["pipeline", "cycle", "latency", "page"]
     if all(importlib.util.find_spec(name) for name in ("reader", "feed2exec", "sgmllib")):
         sections.append("peers")
     if importlib.util.find_spec("httpx_aiohttp"):
@@ -44,7 +44,13 @@ class TestBenchSmoke:
             timeout=180,
         )
         assert done.returncode == 0, done.stderr[-3000:]
-        for title in ("Pipeline throughput", "Poll cycle at scale", "Detection latency"):
+        titles = (
+            "Pipeline throughput",
+            "Poll cycle at scale",
+            "Detection latency",
+            "The page at /",
+        )
+        for title in titles:
             assert title in done.stdout
         report = figures.read_text()
         for section in sections:

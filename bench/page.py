@@ -1,0 +1,219 @@
+"""Benchmark: the page at `/` over a state of 100,000 stored items.
+
+Fills a real SQLite state (items, alerts, deliveries in every status, failing and healthy feeds),
+then times requests to the real Starlette app in-process (no socket, so the figure is the
+server's own cost: queries plus rendering), and prints the query plan of each listing's query
+so an unindexed scan shows up.
+
+Run one measurement: `python -m bench.page --items 100000 --runs 20`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.proc import emit
+from monitor.app import App
+from monitor.config import load_config
+from monitor.health import Health
+from monitor.models import Alert, Item, RuleInfo, Severity, alert_id
+from monitor.web import build_web_app
+
+FEEDS = 200
+STATUSES = (
+    ("sent", 0.80),
+    ("pending", 0.05),
+    ("failed", 0.08),
+    ("silenced", 0.05),
+    ("cooldown", 0.02),
+)
+RULES = """\
+rules:
+  - id: bench-rule
+    title: A bench rule
+    severity: high
+    match: {any: [bombers]}
+"""
+
+
+def fill(app: App, items: int, now: float) -> dict[str, int]:
+    """`items` items over FEEDS feeds; one in five alerted, its delivery in a weighted status."""
+    conn = app.store.conn
+    rule = RuleInfo("bench-rule", "A bench rule", Severity.HIGH)
+    item_rows, alert_rows, delivery_rows = [], [], []
+    counts = {status: 0 for status, _ in STATUSES}
+    cut = [0.0]
+    for _, share in STATUSES:
+        cut.append(cut[-1] + share)
+    alerts = items // 5
+    for n in range(items):
+        feed = f"feed-{n % FEEDS}"
+        seen = now - (items - n) * 6.0  # one item every 6 s: 100,000 items is about a week
+        item = Item(
+            feed,
+            f"key-{n}",
+            f"US bombers fly sortie {n} near the coast",
+            f"https://news.example.org/{n}",
+        )
+        item_rows.append((feed, item.key, item.title, item.link, "", "", None, seen))
+        if n % 5:
+            continue
+        alert = Alert(
+            alert_id(rule.id, feed, item.key),
+            rule,
+            item,
+            ("bombers",),
+            datetime.fromtimestamp(seen, UTC),
+        )
+        alert_rows.append(
+            (
+                alert.id,
+                rule.id,
+                int(rule.severity),
+                feed,
+                item.key,
+                json.dumps(alert.payload()),
+                seen,
+            )
+        )
+        position = (n // 5) / alerts
+        status = next(
+            s
+            for (s, _), low, high in zip(STATUSES, cut, cut[1:], strict=True)
+            if low <= position < high
+        )
+        counts[status] += 1
+        error = {
+            "failed": "HTTP 400 from receiver",
+            "silenced": "silence 1: rule bench-rule",
+            "cooldown": "cooldown of rule bench-rule",
+        }.get(status)
+        delivery_rows.append((alert.id, "ops", status, 1, now + 60, error, seen, seen, seen, None))
+    with app.store._transaction():
+        conn.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?)", item_rows)
+        conn.executemany(
+            "INSERT INTO alerts (id, rule_id, severity, feed, item_key, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            alert_rows,
+        )
+        conn.executemany(
+            """INSERT INTO deliveries (alert_id, notifier, status, attempts, next_attempt_at, last_error,
+                   created_at, updated_at, hold_until, group_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            delivery_rows,
+        )
+        conn.executemany(
+            """INSERT INTO feeds (name, url, last_polled_at, last_success_at, consecutive_failures,
+                   last_error, items_seen) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            [
+                (
+                    f"feed-{f}",
+                    f"http://127.0.0.1:9/{f}.xml",
+                    now - 30,
+                    now - 30 - (f % 7) * 600,
+                    3 if f % 7 == 0 else 0,
+                    "HTTP 503 from upstream" if f % 7 == 0 else None,
+                    items // FEEDS,
+                )
+                for f in range(FEEDS)
+            ],
+        )
+    conn.execute("ANALYZE")
+    return counts
+
+
+def plans(app: App) -> dict[str, str]:
+    """SQLite's plan for each listing query of the page, as one line each."""
+    queries = {
+        "pending page": (
+            "SELECT d.*, a.payload FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.status = 'pending' ORDER BY d.hold_until, d.next_attempt_at LIMIT 50 OFFSET 0",
+            (),
+        ),
+        "failed page": (
+            "SELECT d.*, a.payload FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.status = 'failed' ORDER BY d.updated_at DESC, d.rowid DESC LIMIT 50 OFFSET 0",
+            (),
+        ),
+        "count by status": ("SELECT count(*) FROM deliveries WHERE status = 'failed'", ()),
+    }
+    return {
+        name: "; ".join(
+            row[3] for row in app.store.conn.execute("EXPLAIN QUERY PLAN " + sql, params)
+        )
+        for name, (sql, params) in queries.items()
+    }
+
+
+async def time_requests(app: App, runs: int) -> dict[str, Any]:
+    web = build_web_app(Health(time.time(), ready=True), app)
+    transport = httpx.ASGITransport(app=web)
+    results: dict[str, Any] = {}
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        for name, url, headers in (
+            ("page", "/", {}),
+            ("live part", "/", {"X-Live": "1"}),
+            ("failed, page 100", "/?failed=100", {}),
+        ):
+            await client.get(url, headers=headers)  # templates compiled, caches warm
+            samples = []
+            size = 0
+            for _ in range(runs):
+                started = time.perf_counter()
+                response = await client.get(url, headers=headers)
+                samples.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, response.status_code
+                size = len(response.content)
+            results[name] = {
+                "median_ms": statistics.median(samples),
+                "max_ms": max(samples),
+                "kb": size / 1024,
+            }
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "rules.yaml").write_text(RULES)
+        feeds = "".join(
+            f"  - {{name: feed-{f}, url: 'http://127.0.0.1:9/{f}.xml'}}\n" for f in range(FEEDS)
+        )
+        (root / "config.yaml").write_text(
+            "state: state.db\nrules: [rules.yaml]\nfeeds:\n"
+            + feeds
+            + "notifiers:\n  - {name: ops, type: log}\n"
+        )
+        app = App.open(load_config(root / "config.yaml"))
+        try:
+            now = time.time()
+            started = time.perf_counter()
+            counts = fill(app, args.items, now)
+            fill_s = time.perf_counter() - started
+            timings = asyncio.run(time_requests(app, args.runs))
+            query_plans = plans(app)
+        finally:
+            asyncio.run(app.close())
+    emit(
+        {
+            "items": args.items,
+            "deliveries": counts,
+            "fill_s": fill_s,
+            "requests": timings,
+            "plans": query_plans,
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()
