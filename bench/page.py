@@ -48,7 +48,7 @@ rules:
 
 def fill(app: App, items: int, now: float) -> dict[str, int]:
     """`items` items over FEEDS feeds; one in five alerted, its delivery in a weighted status."""
-    conn = app.store.conn
+    db = app.store.db
     rule = RuleInfo("bench-rule", "A bench rule", Severity.HIGH)
     item_rows, alert_rows, delivery_rows = [], [], []
     counts = {status: 0 for status, _ in STATUSES}
@@ -100,17 +100,17 @@ def fill(app: App, items: int, now: float) -> dict[str, int]:
         }.get(status)
         delivery_rows.append((alert.id, "ops", status, 1, now + 60, error, seen, seen, seen, None))
     with app.store._transaction():
-        conn.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?)", item_rows)
-        conn.executemany(
+        db.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?)", item_rows)
+        db.executemany(
             "INSERT INTO alerts (id, rule_id, severity, feed, item_key, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             alert_rows,
         )
-        conn.executemany(
+        db.executemany(
             """INSERT INTO deliveries (alert_id, notifier, status, attempts, next_attempt_at, last_error,
                    created_at, updated_at, hold_until, group_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             delivery_rows,
         )
-        conn.executemany(
+        db.executemany(
             """INSERT INTO feeds (name, url, last_polled_at, last_success_at, consecutive_failures,
                    last_error, items_seen) VALUES (?, ?, ?, ?, ?, ?, ?)""",
             [
@@ -126,7 +126,7 @@ def fill(app: App, items: int, now: float) -> dict[str, int]:
                 for f in range(FEEDS)
             ],
         )
-    conn.execute("ANALYZE")
+    db.execute("ANALYZE")
     return counts
 
 
@@ -138,14 +138,14 @@ def plans(app: App) -> dict[str, str]:
             (),
         ),
         "failed page": (
-            "SELECT d.*, a.payload FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.status = 'failed' ORDER BY d.updated_at DESC, d.rowid DESC LIMIT 50 OFFSET 0",
+            "SELECT d.*, a.payload FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.status = 'failed' ORDER BY d.updated_at DESC, d.alert_id DESC, d.notifier DESC LIMIT 50 OFFSET 0",
             (),
         ),
         "count by status": ("SELECT count(*) FROM deliveries WHERE status = 'failed'", ()),
     }
     return {
         name: "; ".join(
-            row[3] for row in app.store.conn.execute("EXPLAIN QUERY PLAN " + sql, params)
+            row["detail"] for row in app.store.db.execute("EXPLAIN QUERY PLAN " + sql, params)
         )
         for name, (sql, params) in queries.items()
     }
