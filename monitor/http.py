@@ -156,7 +156,8 @@ async def start_http_server(
 ) -> HttpServer:
     """Serve /healthz, /readyz, /metrics and the page at / on `listen` until closed.
 
-    `on_change` is called after an action changed the outbox, so the daemon delivers at once.
+    `on_change` is called after an action changed the outbox, so the daemon delivers at once;
+    `clock` is the clock `health` is ticked with.
     """
     host, port = parse_listen(listen)
     try:

@@ -153,12 +153,13 @@ class WebUI:
         """The session cookie if it proves the token, else None."""
         token = self.app.config.http_token
         cookie = request.cookies.get(auth.SESSION_COOKIE)
-        if token and cookie and auth.session_valid(token, cookie, self.clock()):
+        if token and cookie and auth.session_valid(token, cookie, time.time()):
             return cookie
         return None
 
     def _context(self, request: Request) -> dict[str, Any]:
-        now = self.clock()
+        now = time.time()
+        ticked = self.clock()
         store, config = self.app.store, self.app.config
         query = request.query_params
         rows = feed_rows(config.feeds, {s.name: s for s in store.feed_states()}, now)
@@ -172,9 +173,9 @@ class WebUI:
         session = self._session(request)
         return {
             "now": now,
-            "alive": self.health.alive(now),
+            "alive": self.health.alive(ticked),
             "ready": self.health.ready,
-            "tick_age": self.health.age(now),
+            "tick_age": self.health.age(ticked),
             "feeds": rows[feeds.offset : feeds.offset + feeds.size],
             "feeds_page": feeds,
             "failing": sum(1 for r in rows if r.failing),
@@ -233,7 +234,7 @@ class WebUI:
         try:
             form = await self._form(request)
             self._authorize(request, form)
-            done = action(form, self.clock())
+            done = action(form, time.time())
         except Refused as refused:
             return _html(
                 _ENV.get_template("refused.html").render(message=str(refused)), refused.status
@@ -290,7 +291,7 @@ class WebUI:
         response = RedirectResponse("/?done=unlocked", status_code=303)
         response.set_cookie(
             auth.SESSION_COOKIE,
-            auth.new_session(token, self.clock()),
+            auth.new_session(token, time.time()),
             max_age=auth.SESSION_SECONDS,
             httponly=True,
             samesite="strict",
@@ -320,7 +321,7 @@ def build_web_app(
     on_change: Callable[[], None] = lambda: None,
     clock: Callable[[], float] = time.time,
 ) -> Starlette:
-    """The ASGI app for one daemon."""
+    """The ASGI app for one daemon; `clock` is the one the daemon's health ticks are on."""
     ui = WebUI(health, app, on_change, clock)
     return Starlette(
         routes=[
