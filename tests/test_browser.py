@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -17,6 +18,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
+from monitor.models import Alert, Item, RuleInfo, Severity, alert_id
+from monitor.noise import DeliveryPlan
+from monitor.store import QueuedAlert, Store
 from tests.browser import chromium, require_browser
 from tests.delivery_setup import RULE_ID, RULES
 from tests.feedgen import BOMBERS, rss
@@ -34,7 +38,8 @@ def daemon_page(
     webhook_receiver: WebhookReceiver,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[str]:
-    """The daemon on two local feeds (one answering 500) with the page on a free port; its URL."""
+    """The daemon on two local feeds (one answering 500) with the page on a free port; its URL.
+    Its state is tmp_path/data/state.db."""
     require_browser()
     wire = feed_server.serve("/wire.xml", rss([]))
     broken = feed_server.serve("/broken.xml", "upstream is down", status=500)
@@ -75,9 +80,24 @@ http: {{listen: "127.0.0.1:{port}", token: "${{NM_UI_TOKEN}}"}}
 
 
 def text_of(browser: WebDriver, element_id: str) -> str:
-    """The text of the element with `element_id`, or "" while the page has none."""
-    found = browser.find_elements(By.ID, element_id)
-    return found[0].text if found else ""
+    """The text of the element with `element_id`, or "" while the page has none.
+
+    Asked in one script: the page swaps its live part every few seconds, which would leave a
+    Selenium element reference stale between finding it and reading it."""
+    text: str = browser.execute_script(
+        "var e = document.getElementById(arguments[0]); return e ? e.innerText : '';", element_id
+    )
+    return text
+
+
+def page_facts(browser: WebDriver) -> dict[str, list[str]]:
+    """Every bdi's text, every link's href and every script's src, read at one instant."""
+    facts: dict[str, list[str]] = browser.execute_script(
+        """const all = (sel, f) => Array.from(document.querySelectorAll(sel), f);
+           return {texts: all("bdi", e => e.textContent), hrefs: all("a[href]", e => e.href),
+                   scripts: all("script", e => e.src)};"""
+    )
+    return facts
 
 
 def test_the_page_follows_the_daemon_live_and_its_actions_need_the_token(
@@ -89,19 +109,13 @@ def test_the_page_follows_the_daemon_live_and_its_actions_need_the_token(
         browser.get(daemon_page + "/")
         browser.execute_script("window.loadedOnce = 'yes';")
 
-        def broken_feed_shows_its_error() -> bool:
-            row = browser.find_elements(By.ID, "feed-broken")
-            return bool(row) and "500" in row[0].text
-
-        assert wait_until(broken_feed_shows_its_error, timeout=30)
-        assert (
-            browser.find_element(By.ID, "feed-broken").location["y"]
-            < (browser.find_element(By.ID, "feed-wire").location["y"])
-        )
+        assert wait_until(lambda: "500" in text_of(browser, "feed-broken"), timeout=30)
+        feeds = text_of(browser, "feeds")
+        assert feeds.index("broken") < feeds.index("wire"), "the failing feed is not first"
 
         feed_server.serve("/wire.xml", rss([BOMBERS]))
         assert wait_until(lambda: BOMBERS.title in browser.page_source, timeout=30)
-        pending = browser.find_element(By.ID, "outbox").text
+        pending = text_of(browser, "outbox")
         assert RULE_ID in pending and "retry backoff" in pending
         assert browser.execute_script("return window.loadedOnce") == "yes", "the page reloaded"
 
@@ -134,7 +148,7 @@ def test_the_page_follows_the_daemon_live_and_its_actions_need_the_token(
         assert wait_until(lambda: RULE_ID in text_of(browser, "silences"), timeout=10), (
             browser.page_source
         )
-        assert "known exercise" in browser.find_element(By.ID, "silences").text
+        assert "known exercise" in text_of(browser, "silences")
         assert wait_until(lambda: "Silenced (1)" in browser.page_source, timeout=10)
 
 
@@ -156,3 +170,30 @@ def test_the_page_works_by_keyboard_on_a_phone_and_in_the_dark(daemon_page: str)
         )
         dark = browser.execute_script("return getComputedStyle(document.body).backgroundColor")
         assert light == "rgb(255, 255, 255)" and dark == "rgb(18, 18, 18)"
+
+
+HOSTILE_TITLE = (
+    'Bombers <script>window.pwned = "script"</script><img src=x onerror="window.pwned = \'img\'">'
+    " \u202eevil\u202c over Venezuela"
+)
+
+
+def test_hostile_text_in_the_state_shows_as_text(daemon_page: str, tmp_path: Path) -> None:
+    """A headline full of markup and a javascript: link, as a state written by anything else
+    could hold them: the browser shows the characters, runs nothing, and links nowhere."""
+    now = datetime.now(UTC)
+    item = Item(feed="wire", key="hostile", title=HOSTILE_TITLE, link="javascript:window.pwned=1")
+    rule = RuleInfo(RULE_ID, "US bomber sorties near Venezuela", Severity.HIGH)
+    alert = Alert(alert_id(RULE_ID, "wire", "hostile"), rule, item, ("Bombers",), now)
+    with Store(tmp_path / "data" / "state.db") as store:
+        state = store.feed_state("wire", "unused")
+        plan = DeliveryPlan("ops", now.timestamp() + 3600)  # held: stays on the page
+        store.record_poll(state, [], [QueuedAlert(alert, (plan,))], now.timestamp())
+    with chromium() as browser:
+        browser.get(daemon_page + "/")
+        assert wait_until(lambda: "window.pwned" in text_of(browser, "outbox"), timeout=30)
+        facts = page_facts(browser)
+        assert HOSTILE_TITLE in facts["texts"]
+        assert browser.execute_script("return window.pwned === undefined")
+        assert not [h for h in facts["hrefs"] if h.lower().startswith("javascript:")]
+        assert facts["scripts"] == [daemon_page + "/static/live.js"]
