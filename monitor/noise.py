@@ -7,6 +7,7 @@ a group key go out together as one message once that time has come.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
@@ -140,3 +141,32 @@ class Cooldown:
 
     def describe(self) -> str:
         return f"cooldown of rule {self.rule} started by {self.alert_id}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether a new alert is sent (`pending`) or kept back (`silenced`, `cooldown`, with why),
+    and the cooldown its rule is in from now on when this alert starts one."""
+
+    status: str
+    reason: str | None = None
+    starts: Cooldown | None = None
+
+
+def decide(
+    alert: Alert,
+    silences: Sequence[Silence],
+    cooldown: Cooldown | None,
+    length: float | None,
+    now: float,
+) -> Decision:
+    """Silences first (a silenced alert starts no cooldown), then the rule's cooldown of
+    `length` seconds (None: the rule has none), of which `cooldown` is the current start."""
+    for silence in silences:
+        if silence.covers(alert, now):
+            return Decision("silenced", silence.describe())
+    if not length:
+        return Decision("pending")
+    if cooldown is not None and cooldown.suppresses(alert.rule.severity, length, now):
+        return Decision("cooldown", cooldown.describe())
+    return Decision("pending", starts=Cooldown(alert.rule.id, now, alert.rule.severity, alert.id))

@@ -23,7 +23,7 @@ from pathlib import Path
 from monitor.db import Row, connect
 from monitor.migrations import migrate
 from monitor.models import Alert, Item, Severity
-from monitor.noise import Cooldown, DeliveryPlan, Silence
+from monitor.noise import Cooldown, DeliveryPlan, Silence, decide
 
 _IN_CHUNK = 500  # stays under SQLite's bound-parameter limit
 
@@ -313,29 +313,29 @@ class Store:
         )
 
     def _suppression(self, queued: QueuedAlert, now: float) -> tuple[str, str | None]:
-        """('pending', None), or the status and reason for an alert that must not be sent."""
+        """Decide from the silences and the rule's cooldown, then record a cooldown it starts."""
         alert = queued.alert
-        for silence in self.silences(now):
-            if silence.covers(alert, now):
-                return "silenced", silence.describe()
-        if not queued.cooldown or not queued.plans:
-            return "pending", None
-        row = self.db.execute(
-            "SELECT * FROM cooldowns WHERE rule_id = ?", (alert.rule.id,)
-        ).fetchone()
-        if row is not None:
-            cooldown = Cooldown(
-                row["rule_id"], row["started_at"], Severity(row["severity"]), row["alert_id"]
+        length = queued.cooldown if queued.plans else None  # nothing to send: nothing to cool
+        cooldown = None
+        if length:
+            row = self.db.execute(
+                "SELECT * FROM cooldowns WHERE rule_id = ?", (alert.rule.id,)
+            ).fetchone()
+            if row is not None:
+                cooldown = Cooldown(
+                    row["rule_id"], row["started_at"], Severity(row["severity"]), row["alert_id"]
+                )
+        decision = decide(alert, self.silences(now), cooldown, length, now)
+        if decision.starts is not None:
+            started = decision.starts
+            self.db.execute(
+                """INSERT INTO cooldowns (rule_id, started_at, severity, alert_id)
+                   VALUES (?, ?, ?, ?)
+                   ON CONFLICT (rule_id) DO UPDATE SET started_at = excluded.started_at,
+                       severity = excluded.severity, alert_id = excluded.alert_id""",
+                (started.rule, started.started_at, int(started.severity), started.alert_id),
             )
-            if cooldown.suppresses(alert.rule.severity, queued.cooldown, now):
-                return "cooldown", cooldown.describe()
-        self.db.execute(
-            """INSERT INTO cooldowns (rule_id, started_at, severity, alert_id) VALUES (?, ?, ?, ?)
-               ON CONFLICT (rule_id) DO UPDATE SET started_at = excluded.started_at,
-                   severity = excluded.severity, alert_id = excluded.alert_id""",
-            (alert.rule.id, now, int(alert.rule.severity), alert.id),
-        )
-        return "pending", None
+        return decision.status, decision.reason
 
     def iter_items(self, since: float | None = None) -> Iterator[Item]:
         """Stored items first seen at or after `since` (unix time), oldest first."""
