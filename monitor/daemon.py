@@ -75,6 +75,7 @@ class Daemon:
         self.signals = 0
         self._signature = watched_files(app.config)
         self._reload_requested = False
+        self.reachable = True  # the state database answered the last heartbeat
         self.started_at = time.time()
         self.run_info = run_info_path(app.config.state)  # a changed `state:` needs a restart
         self.activity = Activity()
@@ -124,6 +125,8 @@ class Daemon:
         task = asyncio.current_task()
         assert task is not None
         self.inflight.add(task)
+        if not self.reachable:
+            return  # cut off from the database: polling now would record nothing
         try:
             async with self.poll_slots:
                 # Replicas on one database each schedule every feed; the first to claim it polls.
@@ -148,17 +151,27 @@ class Daemon:
             self.inflight.discard(task)
 
     async def _beat(self) -> None:
-        """Tell the other replicas this one is alive; not ready while the database is away."""
+        """Tell the other replicas this one is alive; not ready while the database is away.
+
+        In a thread: an unreachable database makes the call wait for its connect timeout,
+        which must not stall the loop that answers /readyz.
+        """
         try:
-            self.app.store.beat(self.app.replica, time.time())
+            await asyncio.to_thread(self.app.store.beat, self.app.replica, time.time())
         except StateUnavailableError as exc:
-            if self.health.ready:
-                log.error("not ready: %s", exc)
-            self.health.ready = False
+            if self.reachable:
+                log.error("not ready, polls and deliveries paused: %s", exc)
+            self.reachable = self.health.ready = False
             return
-        if not self.health.ready:
-            log.info("ready: the state database answers")
-        self.health.ready = True
+        if not self.reachable:
+            log.info("ready: the state database answers again")
+        self.reachable = self.health.ready = True
+
+    async def _beat_loop(self) -> None:
+        while not self.stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), timeout=WATCH_INTERVAL)
+            await self._beat()
 
     def _tick(self) -> None:
         self.health.tick(time.time())
@@ -240,8 +253,12 @@ class Daemon:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.queued.wait(), timeout=DISPATCH_INTERVAL)
             self.queued.clear()
+            if not self.reachable:
+                continue  # the outbox is in the database: nothing to send until it is back
             try:
                 self.activity.delivered(await self.app.deliver(stopping=self.stopping.is_set))
+            except StateUnavailableError as exc:
+                log.warning("delivery round not done: %s", exc)
             except Exception:
                 log.exception("delivery round crashed; pending alerts stay in the outbox")
 
@@ -264,12 +281,10 @@ class Daemon:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self._on_signal, signum)
         loop.add_signal_handler(signal.SIGHUP, self._on_hangup)
+        await self._beat()  # before any poll: a first poll skipped would wait a whole interval
         self._schedule_all(self.app.config.feeds)
         self.scheduler.add_job(
             self._tick, IntervalTrigger(seconds=WATCH_INTERVAL), id="tick", max_instances=1
-        )
-        self.scheduler.add_job(
-            self._beat, IntervalTrigger(seconds=WATCH_INTERVAL), id="beat", max_instances=1
         )
         self.scheduler.add_job(
             self._summarise,
@@ -283,6 +298,7 @@ class Daemon:
         metrics.LAST_RELOAD_SUCCESS.set(1)
         self.queued.set()  # drain what an earlier run left in the outbox right away
         dispatcher = asyncio.create_task(self._dispatch_loop())
+        beating = asyncio.create_task(self._beat_loop())
         http = None
         if self.app.config.http_listen:
             # Imported here: only the daemon's listener needs the web stack (uvicorn, Starlette).
@@ -295,7 +311,6 @@ class Daemon:
                 "serving the page at / and /healthz, /readyz, /metrics on %s",
                 self.app.config.http_listen,
             )
-        await self._beat()
         self._write_run_info()
         log.info(
             "news-monitor running: %d feeds, %d rules, %d notifiers",
@@ -312,6 +327,7 @@ class Daemon:
         if late:
             log.warning("%d tasks still running after the grace period were cancelled", len(late))
         self.scheduler.shutdown(wait=False)
+        await beating
         if http is not None:
             await http.close()
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):

@@ -9,9 +9,11 @@ claim skips rows another replica holds (`skip_locked`).
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import sqlite3
 import threading
+import time
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -26,7 +28,12 @@ from monitor.errors import MonitorError
 
 Params = Sequence[Any] | Mapping[str, Any]
 Backend = Literal["sqlite", "postgresql"]
-CONNECT_TIMEOUT = 5  # seconds to reach PostgreSQL before an operation fails (and is retried)
+CONNECT_TIMEOUT = 5  # seconds to connect to PostgreSQL
+WAIT_FOR_CONNECTION = 2.0  # seconds an operation waits for a pooled connection before failing
+FAIL_FAST = 5.0  # seconds after a lost database during which operations fail without waiting
+
+# The pool logs every failed reconnect attempt; the daemon reports the outage once instead.
+logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 
 class StateUnavailableError(MonitorError):
@@ -127,6 +134,11 @@ def lock_key(name: str) -> int:
     return zlib.crc32(f"news-monitor:{name}".encode())
 
 
+def _connection_lost(exc: psycopg.Error) -> bool:
+    """No answer, a connection exception (08xxx) or the server shutting down (57P0x)."""
+    return exc.sqlstate is None or exc.sqlstate.startswith(("08", "57P"))
+
+
 class _ListResult:
     """Rows fetched eagerly, so the connection goes back to the pool at once."""
 
@@ -149,6 +161,8 @@ class PostgresDatabase:
 
     A lost connection (the server restarted, the network dropped) is replaced by the pool on the
     next use; meanwhile every operation fails with StateUnavailableError, which callers retry.
+    After such a failure operations fail at once for FAIL_FAST seconds rather than each waiting
+    for a connection: the daemon calls the store from its event loop, which must keep answering.
     """
 
     backend: Backend = "postgresql"
@@ -156,6 +170,8 @@ class PostgresDatabase:
 
     def __init__(self, url: str) -> None:
         self._local = threading.local()  # the transaction's connection, per thread
+        self._down_until = 0.0  # time.monotonic() until which operations fail fast
+        self._down_because = ""
         self.pool = ConnectionPool(
             url,
             min_size=1,
@@ -165,7 +181,7 @@ class PostgresDatabase:
                 "row_factory": dict_row,
                 "connect_timeout": CONNECT_TIMEOUT,
             },
-            timeout=CONNECT_TIMEOUT,
+            timeout=WAIT_FOR_CONNECTION,
             check=ConnectionPool.check_connection,
             open=False,
             name="news-monitor",
@@ -175,13 +191,19 @@ class PostgresDatabase:
 
     @contextmanager
     def _unavailable(self) -> Iterator[None]:
+        if time.monotonic() < self._down_until:
+            raise StateUnavailableError(self._down_because)
         try:
             yield
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            raise StateUnavailableError(
+            if not _connection_lost(exc):
+                raise  # a deadlock or a cancelled query: a bug to see, not an outage
+            self._down_because = (
                 f"cannot reach the PostgreSQL state database: {str(exc).strip() or type(exc).__name__}"
                 " (check that it is running and that `state:` points at it; news-monitor keeps retrying)"
-            ) from None
+            )
+            self._down_until = time.monotonic() + FAIL_FAST
+            raise StateUnavailableError(self._down_because) from None
 
     def _run(self, conn: Any, sql: str, params: Params) -> _ListResult:
         cursor = conn.execute(to_psycopg(sql), params or None)
