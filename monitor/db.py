@@ -1,39 +1,23 @@
 """The seam to the state database: SQLite (one file, one process) or PostgreSQL (shared by replicas).
 
 The store writes one SQL text for both, in SQLite's parameter style (`?` and `:name`); the
-PostgreSQL side rewrites the placeholders for psycopg. What the two really do differently sits
-here: how a transaction starts, how concurrent writers are kept apart (`lock`), and how a
-claim skips rows another replica holds (`skip_locked`).
+PostgreSQL side (monitor/pg.py) rewrites the placeholders for psycopg. What the two really do
+differently sits behind this seam: how a transaction starts, how concurrent writers are kept
+apart (`lock`), and how a claim skips rows another replica holds (`skip_locked`).
 """
 
 from __future__ import annotations
 
-import functools
-import logging
-import re
 import sqlite3
-import threading
-import time
-import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-import psycopg
-from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
-
 from monitor.errors import MonitorError
 
 Params = Sequence[Any] | Mapping[str, Any]
 Backend = Literal["sqlite", "postgresql"]
-CONNECT_TIMEOUT = 5  # seconds to connect to PostgreSQL
-WAIT_FOR_CONNECTION = 2.0  # seconds an operation waits for a pooled connection before failing
-FAIL_FAST = 5.0  # seconds after a lost database during which operations fail without waiting
-
-# The pool logs every failed reconnect attempt; the daemon reports the outage once instead.
-logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 
 class StateUnavailableError(MonitorError):
@@ -79,6 +63,8 @@ class Database(Protocol):
 def connect(state: Path | str) -> Database:
     """A SQLite file for a path, PostgreSQL for a postgresql:// URL."""
     if isinstance(state, str):
+        from monitor.pg import PostgresDatabase  # only then: the driver takes a while to import
+
         return PostgresDatabase(state)
     return SqliteDatabase(state)
 
@@ -118,129 +104,3 @@ class SqliteDatabase:
 
     def close(self) -> None:
         self.conn.close()
-
-
-_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
-
-
-@functools.lru_cache(maxsize=512)
-def to_psycopg(sql: str) -> str:
-    """SQLite placeholders (`?`, `:name`) as psycopg's (`%s`, `%(name)s`)."""
-    return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%").replace("?", "%s"))
-
-
-def lock_key(name: str) -> int:
-    """A stable signed 64-bit key for pg_advisory_xact_lock."""
-    return zlib.crc32(f"news-monitor:{name}".encode())
-
-
-def _connection_lost(exc: psycopg.Error) -> bool:
-    """No answer, a connection exception (08xxx) or the server shutting down (57P0x)."""
-    return exc.sqlstate is None or exc.sqlstate.startswith(("08", "57P"))
-
-
-class _ListResult:
-    """Rows fetched eagerly, so the connection goes back to the pool at once."""
-
-    def __init__(self, rows: list[Any], rowcount: int) -> None:
-        self.rows = rows
-        self.rowcount = rowcount
-
-    def fetchone(self) -> Any:
-        return self.rows[0] if self.rows else None
-
-    def fetchall(self) -> list[Any]:
-        return self.rows
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.rows)
-
-
-class PostgresDatabase:
-    """A psycopg connection pool; a transaction keeps one connection, other statements borrow one.
-
-    A lost connection (the server restarted, the network dropped) is replaced by the pool on the
-    next use; meanwhile every operation fails with StateUnavailableError, which callers retry.
-    After such a failure operations fail at once for FAIL_FAST seconds rather than each waiting
-    for a connection: the daemon calls the store from its event loop, which must keep answering.
-    """
-
-    backend: Backend = "postgresql"
-    skip_locked = " FOR UPDATE SKIP LOCKED"
-
-    def __init__(self, url: str) -> None:
-        self._local = threading.local()  # the transaction's connection, per thread
-        self._down_until = 0.0  # time.monotonic() until which operations fail fast
-        self._down_because = ""
-        self.pool = ConnectionPool(
-            url,
-            min_size=1,
-            max_size=4,
-            kwargs={
-                "autocommit": True,
-                "row_factory": dict_row,
-                "connect_timeout": CONNECT_TIMEOUT,
-            },
-            timeout=WAIT_FOR_CONNECTION,
-            check=ConnectionPool.check_connection,
-            open=False,
-            name="news-monitor",
-        )
-        with self._unavailable():
-            self.pool.open(wait=True, timeout=CONNECT_TIMEOUT)
-
-    @contextmanager
-    def _unavailable(self) -> Iterator[None]:
-        if time.monotonic() < self._down_until:
-            raise StateUnavailableError(self._down_because)
-        try:
-            yield
-        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            if not _connection_lost(exc):
-                raise  # a deadlock or a cancelled query: a bug to see, not an outage
-            self._down_because = (
-                f"cannot reach the PostgreSQL state database: {str(exc).strip() or type(exc).__name__}"
-                " (check that it is running and that `state:` points at it; news-monitor keeps retrying)"
-            )
-            self._down_until = time.monotonic() + FAIL_FAST
-            raise StateUnavailableError(self._down_because) from None
-
-    def _run(self, conn: Any, sql: str, params: Params) -> _ListResult:
-        cursor = conn.execute(to_psycopg(sql), params or None)
-        rows = cursor.fetchall() if cursor.description is not None else []
-        return _ListResult(rows, cursor.rowcount)
-
-    def _transaction_connection(self) -> Any:
-        return getattr(self._local, "conn", None)
-
-    def execute(self, sql: str, params: Params = ()) -> Result:
-        with self._unavailable():
-            if (tx := self._transaction_connection()) is not None:
-                return self._run(tx, sql, params)
-            with self.pool.connection() as conn:
-                return self._run(conn, sql, params)
-
-    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
-        if not rows:
-            return
-        with self._unavailable():
-            if (tx := self._transaction_connection()) is not None:
-                tx.cursor().executemany(to_psycopg(sql), rows)
-                return
-            with self.pool.connection() as conn, conn.transaction():
-                conn.cursor().executemany(to_psycopg(sql), rows)
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._unavailable(), self.pool.connection() as conn, conn.transaction():
-            self._local.conn = conn
-            try:
-                yield
-            finally:
-                self._local.conn = None
-
-    def lock(self, name: str) -> None:
-        self.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(name),))
-
-    def close(self) -> None:
-        self.pool.close()

@@ -1,5 +1,6 @@
 """Commands import only what they use: `once`, `check` and `status` never load the scheduler,
-and Apprise or Jinja2 only when a configured notifier needs them (each costs a steady `once`
+the PostgreSQL driver only for a PostgreSQL state, and Apprise or Jinja2 only when a configured
+notifier needs them (each costs a steady `once`
 a large share of its time)."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from tests.feedgen import BOMBERS, rss
 from tests.servers import FeedServer, WebhookReceiver
 from tests.test_end_to_end import write_config
 
-HEAVY = ("apscheduler", "apprise", "jinja2")
+HEAVY = ("apscheduler", "apprise", "jinja2", "psycopg")  # psycopg: only for PostgreSQL state
 
 PROBE = """
 import json, sys
