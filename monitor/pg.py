@@ -79,11 +79,18 @@ class PostgresDatabase:
     skip_locked = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str) -> None:
+        self.url = url
         self._local = threading.local()  # the transaction's connection, per thread
         self._down_until = 0.0  # time.monotonic() until which operations fail fast
-        self._down_because = ""
-        self.pool = ConnectionPool(
-            url,
+        self._down_because = ""  # set while the database is lost
+        self._recovering = threading.Lock()
+        self.pool = self._new_pool()
+        with self._unavailable():
+            self.pool.open(wait=True, timeout=CONNECT_TIMEOUT)
+
+    def _new_pool(self) -> ConnectionPool:
+        return ConnectionPool(
+            self.url,
             min_size=1,
             max_size=4,
             kwargs={
@@ -96,14 +103,26 @@ class PostgresDatabase:
             open=False,
             name="news-monitor",
         )
-        with self._unavailable():
+
+    def _recover(self) -> None:
+        """After an outage: one direct connection tells whether the server is back; if so a
+        fresh pool replaces the old one, whose reconnect attempts have backed off meanwhile."""
+        with self._recovering:
+            if not self._down_because:
+                return  # another thread recovered first
+            psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT).close()
+            old, self.pool = self.pool, self._new_pool()
             self.pool.open(wait=True, timeout=CONNECT_TIMEOUT)
+            self._down_because = ""
+            old.close(timeout=0)
 
     @contextmanager
     def _unavailable(self) -> Iterator[None]:
         if time.monotonic() < self._down_until:
             raise StateUnavailableError(self._down_because)
         try:
+            if self._down_because:
+                self._recover()
             yield
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             if not _connection_lost(exc):
