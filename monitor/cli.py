@@ -495,11 +495,16 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                 bar = "#" * filled + " " * (30 - filled)
                 print(f"\r[{bar}] {done}/{total}", end="", file=sys.stderr, flush=True)
 
-        count, per_rule, alerted = backtest(rulebook, store.iter_items(since), progress)
+        count, per_rule, alerted, explained = backtest(
+            rulebook, store.iter_items(since), progress, explain=args.explain
+        )
     if sys.stderr.isatty() and count:
         print(file=sys.stderr)
-    for item, fired in alerted:
-        print(f"{', '.join(fired)}: [{item.feed}] {item.title}")
+    for report in explained:
+        print(report)
+    if not args.explain:
+        for item, fired in alerted:
+            print(f"{', '.join(fired)}: [{item.feed}] {item.title}")
     print(f"{count} items since {args.since} ago; {len(alerted)} would have alerted")
     for rule in rulebook.rules:
         print(f"  {rule.info.id:<32} {per_rule.get(rule.info.id, 0)}")
@@ -582,6 +587,9 @@ def build_parser() -> argparse.ArgumentParser:
     testing.set_defaults(handler=cmd_test)
     backtesting = add("backtest", "re-run the current rules over stored items")
     backtesting.add_argument("--since", default="7d", metavar="DURATION", help="e.g. 24h, 7d")
+    backtesting.add_argument(
+        "--explain", action="store_true", help="show what decided each item (cue, role, number)"
+    )
     backtesting.set_defaults(handler=cmd_backtest)
     evaluating = add("evaluate", "precision and recall of rules on a labelled JSON-lines set")
     evaluating.add_argument(

@@ -315,3 +315,159 @@ class TestMatchedWords:
         (found,) = rulebook_of(tmp_path, self.RULES).match(item("Two bombers fly near Venezuela"))
         assert found.values == {"bombers": 2}
         assert isinstance(found.values["bombers"], int)
+
+
+class TestCueSets:
+    RULES = """
+        rules:
+          - id: buildup
+            match:
+              near: {terms: [~warship, Venezuela], affirmed: true, outside: [reversal, commentary]}
+          - id: headline-strike
+            match:
+              headline: {outside: {cues: [commentary], terms: [~strike]}}
+        """
+
+    def test_a_ship_sailing_home_is_a_reversal_not_a_buildup(self, tmp_path: Path) -> None:
+        """Warships arriving fire; the same warships heading home do not, in either language."""
+        rulebook = rulebook_of(tmp_path, self.RULES)
+        assert fired(rulebook, "Two more warships arrive off Venezuela") == ["buildup"]
+        assert fired(rulebook, "Warships leave the Caribbean and head home from Venezuela") == []
+        assert fired(rulebook, "Los warships se retiran de Venezuela") == []
+
+    def test_questions_labels_and_legal_debate_are_commentary(self, tmp_path: Path) -> None:
+        """A question headline, an "Analysis:" label and a legality debate do not report."""
+        rulebook = rulebook_of(tmp_path, self.RULES)
+        assert fired(rulebook, "Will US warships blockade Venezuela?") == []
+        assert fired(rulebook, "¿Habrá más warships frente a Venezuela?") == []
+        assert fired(rulebook, "Analysis: what the warships off Venezuela mean") == []
+        assert fired(rulebook, "Legal questions mount over the strike") == []
+        assert fired(rulebook, "US strike hits a boat") == ["headline-strike"]
+        # A label must open the headline: an analysis cited inside a report is still a report.
+        assert fired(rulebook, "Satellite analysis: warships gather off Venezuela") == ["buildup"]
+
+    def test_a_rulebook_list_replaces_a_cue_set(self, tmp_path: Path) -> None:
+        """Declaring `commentary` swaps the built-in cues for the rulebook's own."""
+        rulebook = rulebook_of(
+            tmp_path,
+            textwrap.dedent(self.RULES) + "lists:\n  commentary: [musing]\n",
+        )
+        assert fired(rulebook, "Legal questions mount over the strike") == ["headline-strike"]
+        assert fired(rulebook, "A musing on the strike") == []
+
+    def test_any_list_can_serve_as_a_cue_set_and_unknown_ones_are_errors(
+        self, tmp_path: Path
+    ) -> None:
+        """`outside: [thaw]` uses the list `thaw`; a cue set that names nothing is an error."""
+        rulebook = rulebook_of(
+            tmp_path,
+            """
+            lists:
+              thaw: [reopens]
+            rules:
+              - id: rupture
+                match: {near: {terms: [embassy, Caracas], outside: [thaw]}}
+            """,
+        )
+        assert fired(rulebook, "US closes its embassy in Caracas") == ["rupture"]
+        assert fired(rulebook, "US reopens its embassy in Caracas") == []
+        with pytest.raises(RuleError, match=r"rules\.yaml:5: unknown cue set 'thawing'"):
+            rulebook_of(
+                tmp_path,
+                """
+                rules:
+                  - id: rupture
+                    match:
+                      near: {terms: [embassy, Caracas], outside: [thawing]}
+                """,
+            )
+
+
+class TestRoles:
+    RULES = """
+        rules:
+          - id: us-strike
+            match:
+              all:
+                - any: [Venezuela, Venezuelan]
+                - did:
+                    what: [destroy, destroys, ~strike, ataque]
+                    by: [US, American, estadounidense]
+                    not_by: [Venezuelan troops, Venezuelan army, FANB]
+        """
+
+    def test_the_subject_of_the_action_is_its_doer(self, tmp_path: Path) -> None:
+        """The target's troops destroying an airstrip is not a US strike, even beside the US."""
+        rulebook = rulebook_of(tmp_path, self.RULES)
+        assert (
+            fired(rulebook, "Venezuelan troops destroy an airstrip; a US official welcomed it")
+            == []
+        )
+        assert fired(rulebook, "US jets destroy a Venezuelan airstrip") == ["us-strike"]
+        assert fired(rulebook, "Venezuelan airstrip struck by US jets") == ["us-strike"]
+
+    def test_a_report_names_a_doer_after_its_speech_verb(self, tmp_path: Path) -> None:
+        """In "Venezuelan army says US strikes hit", the strikes are the US's."""
+        rulebook = rulebook_of(tmp_path, self.RULES)
+        assert fired(rulebook, "Venezuelan army says US strikes hit a radar") == ["us-strike"]
+        assert fired(rulebook, "FANB denuncia ataque estadounidense en Venezuela") == ["us-strike"]
+        assert fired(rulebook, "FANB destroys drug lab in Venezuela") == []
+
+    def test_explain_names_the_doer(self, tmp_path: Path) -> None:
+        """A near miss says who did it; a match says which role decided."""
+        rulebook = rulebook_of(tmp_path, self.RULES)
+        (verdict,) = rulebook.explain(item("Venezuelan troops destroy an airstrip"))
+        assert verdict.match is None
+        assert "'destroy' is done by 'Venezuelan troops'" in verdict.reasons[0]
+        (verdict,) = rulebook.explain(item("US jets destroy a Venezuelan airstrip"))
+        assert verdict.notes == ("role: 'destroy' done by 'US'",)
+
+
+class TestCountedNumbers:
+    RULES = """
+        rules:
+          - id: ships
+            match:
+              all:
+                - any: [Venezuela]
+                - number: {of: [~warship, buques de guerra], at_least: 2, as: warships}
+        """
+
+    def test_a_number_counts_the_noun_that_follows_it(self, tmp_path: Path) -> None:
+        """ "Twelve soldiers" near warships is never twelve warships; "eight US Navy warships" is."""
+        rulebook = rulebook_of(tmp_path, self.RULES)
+        assert fired(rulebook, "Twelve soldiers killed near the warship off Venezuela") == []
+        (found,) = rulebook.match(item("Eight US Navy warships gather off Venezuela"))
+        assert found.values == {"warships": 8}
+        (found,) = rulebook.match(item("EEUU envía doce buques de guerra a Venezuela"))
+        assert found.values == {"warships": 12}
+
+    def test_of_and_near_are_exclusive(self, tmp_path: Path) -> None:
+        with pytest.raises(RuleError, match="number: needs either of:"):
+            rulebook_of(tmp_path, "rules: [{id: r, match: {number: {of: [a], near: [b]}}}]")
+
+
+class TestYieldsTo:
+    def test_a_lower_rung_is_quiet_when_a_higher_one_fires(self, tmp_path: Path) -> None:
+        """One item, one event: a strike on an airfield is not also a buildup."""
+        rulebook = rulebook_of(
+            tmp_path,
+            """
+            rules:
+              - id: buildup
+                yields_to: [strike]
+                match: {all: [airfield, Venezuela]}
+              - id: strike
+                severity: critical
+                match: {all: [~strike, Venezuela]}
+            """,
+        )
+        assert fired(rulebook, "Jets mass at an airfield near Venezuela") == ["buildup"]
+        assert fired(rulebook, "US strikes an airfield in Venezuela") == ["strike"]
+        buildup = next(v for v in rulebook.explain(item("US strikes an airfield in Venezuela"))
+                       if v.rule.info.id == "buildup")  # fmt: skip
+        assert buildup.reasons == ("held, but yields to strike",)
+
+    def test_yielding_to_an_unknown_rule_is_an_error(self, tmp_path: Path) -> None:
+        with pytest.raises(RuleError, match="yields_to: no rule with id 'strike'"):
+            rulebook_of(tmp_path, "rules: [{id: r, yields_to: [strike], match: {any: [a]}}]")

@@ -29,6 +29,15 @@ class Verdict:
     match: Match | None
     spans: tuple[tuple[str, int, int], ...]  # field, first char, end char (in the NFC text)
     reasons: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # which cue, role or number decided
+
+
+def _yielded(verdict: Verdict, fired: set[str]) -> Verdict:
+    """A rule that held but yields to another rule that fired on the item is a near miss."""
+    above = [r for r in verdict.rule.yields_to if r in fired]
+    if verdict.match is None or not above:
+        return verdict
+    return Verdict(verdict.rule, None, (), (f"held, but yields to {', '.join(above)}",))
 
 
 class Rulebook:
@@ -38,6 +47,7 @@ class Rulebook:
         self.rules: tuple[Rule, ...] = loaded.rules
         self.files: tuple[Path, ...] = loaded.files
         self.cooldowns: dict[str, float | None] = {r.info.id: r.cooldown for r in self.rules}
+        self._yields = {r.info.id: r.yields_to for r in self.rules}
         self._terms = loaded.table.terms
         self._cues = loaded.cues
         self._scanner = Scanner(loaded.table)
@@ -57,9 +67,14 @@ class Rulebook:
 
     def _scan(self, item: Item) -> dict[str, FieldScan]:
         scans = {}
+        labelled: frozenset[str] = frozenset()
         for name in self._fields:
             tokens = tokenize(item.text(name))
-            scans[name] = FieldScan(name, tokens, self._scanner.scan(tokens), self._cues)
+            scan = FieldScan(name, tokens, self._scanner.scan(tokens), self._cues, labelled)
+            if name == "title":
+                # "Analysis: ..." makes every sentence of the item commentary.
+                labelled = scan.labelled = scan.labels(self._cues)
+            scans[name] = scan
         return scans
 
     def _candidates(self, scans: dict[str, FieldScan]) -> list[int]:
@@ -83,14 +98,16 @@ class Rulebook:
         return match, evidence
 
     def match(self, item: Item) -> list[Match]:
-        """Every rule the item satisfies, in rulebook order."""
+        """Every rule the item satisfies, in rulebook order, but for those that yield to another
+        that fired (a strike on an airfield is the strike rung, not also a buildup)."""
         scans = self._scan(item)
         matches = []
         for position in self._candidates(scans):
             found, _ = self._evaluate(self.rules[position], scans)
             if found is not None:
                 matches.append(found)
-        return matches
+        fired = {m.rule.id for m in matches}
+        return [m for m in matches if not fired.intersection(self._yields[m.rule.id])]
 
     def is_candidate(self, item: Item) -> bool:
         """True when some rule's required terms occur: the item is worth a full-text fetch."""
@@ -112,8 +129,10 @@ class Rulebook:
                 (name, scans[name].tokens.starts[start], scans[name].tokens.ends[end - 1])
                 for name, start, end in dict.fromkeys(evidence.spans)
             )
-            verdicts.append(Verdict(rule, found, spans, reasons))
-        return verdicts
+            notes = tuple(dict.fromkeys(evidence.notes))
+            verdicts.append(Verdict(rule, found, spans, reasons, notes))
+        fired = {v.rule.info.id for v in verdicts if v.match is not None}
+        return [_yielded(v, fired) for v in verdicts]
 
     def numbers(self, item: Item) -> dict[str, list[int | float]]:
         """Every quantity read in each field (shown by `news-monitor test`)."""

@@ -32,10 +32,22 @@ from monitor import yamlfile
 from monitor.durations import parse_duration
 from monitor.errors import Collector, ConfigError, RuleError, RuleErrors
 from monitor.models import TEXT_FIELDS, RuleInfo, Severity
-from monitor.rules.cues import DENIAL_CUES, DENIAL_LIST, NOT_DENIAL_CUES, NOT_DENIAL_LIST
+from monitor.rules.cues import BUILTIN_LISTS, DENIAL_LIST, LABEL_SUFFIX, QUESTION_CUES, UNDO_PREFIX
 from monitor.rules.scanner import check_regex
 from monitor.rules.terms import Term, TermTable, cased_term, parse_term, regex_term
-from monitor.rules.tree import AllOf, AnyOf, AnyTerm, Cues, InFields, Near, Node, NoneOf, Quantity
+from monitor.rules.tree import (
+    AllOf,
+    AnyOf,
+    AnyTerm,
+    Cues,
+    CueSet,
+    Did,
+    InFields,
+    Near,
+    Node,
+    NoneOf,
+    Quantity,
+)
 from monitor.yamlfile import YamlList, YamlMap
 
 RULE_KEYS = (
@@ -48,13 +60,23 @@ RULE_KEYS = (
     "examples",
     "description",
     "cooldown",
+    "yields_to",
 )
-CONDITION_KEYS = ("all", "any", "none", "near", "number", "affirmed", "headline")
+CONDITION_KEYS = (
+    "all",
+    "any",
+    "none",
+    "near",
+    "number",
+    "did",
+    "affirmed",
+    "outside",
+    "headline",
+)
 TERM_KEYS = ("re", "cased")
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 LIST_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 DEFAULT_NUMBER_WITHIN = 5
-BUILTIN_LISTS = {DENIAL_LIST: DENIAL_CUES, NOT_DENIAL_LIST: NOT_DENIAL_CUES}
 
 
 @dataclass(frozen=True)
@@ -81,6 +103,7 @@ class Rule:
     line: int
     examples: tuple[Example, ...] = ()
     cooldown: float | None = None  # seconds after an alert in which lesser-or-equal ones are held
+    yields_to: tuple[str, ...] = ()  # rules whose firing on the same item makes this one quiet
 
 
 @dataclass(frozen=True)
@@ -136,6 +159,8 @@ class Loader:
         self._rule_ids: dict[str, str] = {}
         self.files: list[Path] = []
         self.problems = Collector()
+        self._cue_sets: dict[str, CueSet] = {}
+        self._yields: list[tuple[_Where, int, tuple[str, ...]]] = []
 
     def read(self, path: Path) -> None:
         self.files.append(path)
@@ -198,13 +223,54 @@ class Loader:
         for where, raw in self._raw_rules:
             with self.problems:
                 rules.append(self._build_rule(where, raw))
-        nowhere = _Where(Path("<rules>"))
-        cues = Cues(
-            self._list_ids(DENIAL_LIST, nowhere, 0), self._list_ids(NOT_DENIAL_LIST, nowhere, 0)
-        )
+        for where, line, names in self._yields:
+            for name in names:
+                if name not in self._rule_ids:
+                    self.problems.errors.append(
+                        where.error(line, f"yields_to: no rule with id {name!r}")
+                    )
         if self.problems.errors:
             raise RuleErrors(self.problems.errors)
-        return Loaded(tuple(rules), tuple(files), self.table, cues)
+        return Loaded(tuple(rules), tuple(files), self.table, dict(self._cue_sets))
+
+    def _cue_set(self, where: _Where, line: int, name: Any) -> str:
+        """Declare the cue set `name` (a list; `not_<name>` undoes it, `<name>_label` labels a
+        headline) for a condition that must hold outside its sentences."""
+        if not isinstance(name, str) or not (name in self.lists or name in BUILTIN_LISTS):
+            builtin = ", ".join(n for n in BUILTIN_LISTS if n not in _helper_lists(BUILTIN_LISTS))
+            raise where.error(
+                line, f"unknown cue set {name!r}; use {builtin} or the name of a list"
+            )
+        if name not in self._cue_sets:
+
+            def optional(list_name: str) -> tuple[int, ...]:
+                if list_name in self.lists or list_name in BUILTIN_LISTS:
+                    return self._list_ids(list_name, where, line)
+                return ()
+
+            self._cue_sets[name] = CueSet(
+                name,
+                self._list_ids(name, where, line),
+                optional(UNDO_PREFIX + name),
+                optional(name + LABEL_SUFFIX),
+                questions=name in QUESTION_CUES,
+            )
+        return name
+
+    def _outside(self, where: _Where, value: YamlMap) -> tuple[str, ...]:
+        """The cue sets of a condition's `affirmed: true` (denial) and `outside: [...]`."""
+        affirmed = value.get("affirmed", False)
+        if not isinstance(affirmed, bool):
+            raise where.error(
+                value.line_of("affirmed"), f"affirmed: must be true or false, got {affirmed!r}"
+            )
+        line = value.line_of("outside")
+        names = [self._cue_set(where, value.line_of("affirmed"), DENIAL_LIST)] if affirmed else []
+        raw = value.get("outside", [])
+        if not isinstance(raw, list):
+            raw = [raw]
+        names.extend(self._cue_set(where, line, n) for n in raw)
+        return tuple(dict.fromkeys(names))
 
     # -- rules ------------------------------------------------------------------------------
 
@@ -262,8 +328,17 @@ class Loader:
                 cooldown = parse_duration(raw["cooldown"]) or None
             except ValueError as exc:
                 raise where.error(raw.line_of("cooldown"), f"cooldown: {exc}") from None
+        yields_to = self._texts(where, raw, "yields_to", ())
+        self._yields.append((where, raw.line_of("yields_to"), yields_to))
         return Rule(
-            info, tuple(dict.fromkeys(fields)), condition, where.path, raw.line, examples, cooldown
+            info,
+            tuple(dict.fromkeys(fields)),
+            condition,
+            where.path,
+            raw.line,
+            examples,
+            cooldown,
+            yields_to,
         )
 
     def _texts(
@@ -342,17 +417,30 @@ class Loader:
             return self._near(where, value, line)
         if key == "number":
             return self._number(where, value, line)
+        if key == "did":
+            return self._did(where, value, line)
         if key == "headline":
             # What a headline says is its news: the summary may only name where and who.
             return InFields(("title",), self._condition(where, value, line), "headline")
         if key == "affirmed":
-            return AnyTerm(self._group(where, value, line), affirmed=True, names=_names(value))
+            denial = (self._cue_set(where, line, DENIAL_LIST),)
+            return AnyTerm(self._group(where, value, line), denial, names=_names(value))
+        if key == "outside":
+            if not isinstance(value, YamlMap) or "terms" not in value or "cues" not in value:
+                raise where.error(line, "outside: must be a mapping with cues: and terms:")
+            _reject_unknown(where, value, ("cues", "terms"), "outside")
+            cues = value["cues"] if isinstance(value["cues"], list) else [value["cues"]]
+            outside = tuple(self._cue_set(where, value.line_of("cues"), c) for c in cues)
+            terms = value["terms"]
+            return AnyTerm(
+                self._group(where, terms, value.line_of("terms")), outside, _names(terms)
+            )
         children = self._children(where, key, value, line)
         if key == "all":
             return children[0] if len(children) == 1 else AllOf(children)
         if key == "none":
             return NoneOf(children)
-        plain = [c for c in children if isinstance(c, AnyTerm) and not c.affirmed]
+        plain = [c for c in children if isinstance(c, AnyTerm) and not c.outside]
         if len(plain) == len(children):
             # A flat list of terms is one lookup: merge it into a single node.
             ids = tuple(dict.fromkeys(i for c in plain for i in c.ids))
@@ -380,19 +468,15 @@ class Loader:
     def _near(self, where: _Where, value: Any, line: int) -> Node:
         if not isinstance(value, YamlMap):
             raise where.error(line, "near: must be a mapping with terms: and within:")
-        _reject_unknown(where, value, ("terms", "within", "affirmed"), "near")
-        affirmed = value.get("affirmed", False)
-        if not isinstance(affirmed, bool):
-            raise where.error(
-                value.line_of("affirmed"), f"affirmed: must be true or false, got {affirmed!r}"
-            )
+        _reject_unknown(where, value, ("terms", "within", "affirmed", "outside"), "near")
+        outside = self._outside(where, value)
         terms = value.get("terms")
         if not isinstance(terms, YamlList) or len(terms) < 2:
             raise where.error(
                 value.line_of("terms"), "near: terms: must list at least two terms or term groups"
             )
         groups = tuple(
-            AnyTerm(self._group(where, group, terms.line_of(i)), affirmed, _names(group))
+            AnyTerm(self._group(where, group, terms.line_of(i)), outside, _names(group))
             for i, group in enumerate(terms)
         )
         within = value.get("within", "sentence")
@@ -405,21 +489,46 @@ class Loader:
             )
         return Near(groups, within)
 
+    def _did(self, where: _Where, value: Any, line: int) -> Node:
+        if not isinstance(value, YamlMap) or "what" not in value or "not_by" not in value:
+            raise where.error(
+                line, "did: must be a mapping with what: (the action), not_by: and optionally by:"
+            )
+        _reject_unknown(where, value, ("what", "by", "not_by", "affirmed", "outside"), "did")
+        outside = self._outside(where, value)
+
+        def group(key: str, cues: tuple[str, ...] = ()) -> AnyTerm:
+            terms = value.get(key)
+            if terms is None:
+                return AnyTerm((), names=())
+            return AnyTerm(self._group(where, terms, value.line_of(key)), cues, _names(terms))
+
+        return Did(group("what", outside), group("by"), group("not_by"))
+
     def _number(self, where: _Where, value: Any, line: int) -> Node:
         if not isinstance(value, YamlMap):
-            raise where.error(line, "number: must be a mapping with near: and at_least: / at_most:")
-        _reject_unknown(
-            where, value, ("near", "within", "at_least", "at_most", "as", "affirmed"), "number"
-        )
-        if "near" not in value:
-            raise where.error(line, "number: needs near: (the terms the number goes with)")
-        affirmed = value.get("affirmed", False)
-        if not isinstance(affirmed, bool):
             raise where.error(
-                value.line_of("affirmed"), f"affirmed: must be true or false, got {affirmed!r}"
+                line, "number: must be a mapping with of: or near:, and at_least: / at_most:"
             )
-        near = value["near"]
-        anchors = AnyTerm(self._group(where, near, value.line_of("near")), affirmed, _names(near))
+        _reject_unknown(
+            where,
+            value,
+            ("of", "near", "within", "at_least", "at_most", "as", "affirmed", "outside"),
+            "number",
+        )
+        if ("near" in value) == ("of" in value):
+            raise where.error(
+                line,
+                "number: needs either of: (the nouns it counts: 'eight [warships]') or near: "
+                "(the words it goes with: 'killed 37')",
+            )
+        counted = "of" in value
+        anchor_key = "of" if counted else "near"
+        outside = self._outside(where, value)
+        near = value[anchor_key]
+        anchors = AnyTerm(
+            self._group(where, near, value.line_of(anchor_key)), outside, _names(near)
+        )
 
         bounds: dict[str, float | None] = {}
         for key in ("at_least", "at_most"):
@@ -440,7 +549,9 @@ class Loader:
         )
         if not isinstance(name, str) or not name:
             raise where.error(value.line_of("as"), f"as: must be a name, got {name!r}")
-        return Quantity(anchors, name, within, bounds["at_least"], bounds["at_most"])
+        return Quantity(
+            anchors, name, within, bounds["at_least"], bounds["at_most"], counted=counted
+        )
 
     # -- terms ------------------------------------------------------------------------------
 
@@ -532,6 +643,11 @@ def _written(value: Any) -> str:
         ((key, text),) = value.items()
         return f"{key}: {text}"
     return str(value).strip()
+
+
+def _helper_lists(lists: Iterable[str]) -> set[str]:
+    """The lists that only serve a cue set: its undo and label lists."""
+    return {n for n in lists if n.startswith(UNDO_PREFIX) or n.endswith(LABEL_SUFFIX)}
 
 
 def _names(value: Any) -> tuple[str, ...]:

@@ -32,13 +32,140 @@ _JOINERS = {"and", "y"}
 _PERCENT = {"percent", "per", "por"}
 
 
+# Words that end the noun phrase a number counts: "12 warships [off] Venezuela", "doce [en]".
+_PHRASE_ENDS = frozenset(
+    [
+        "and",
+        "or",
+        "but",
+        "in",
+        "on",
+        "at",
+        "near",
+        "off",
+        "to",
+        "from",
+        "for",
+        "with",
+        "by",
+        "as",
+        "after",
+        "amid",
+        "while",
+        "that",
+        "which",
+        "who",
+        "whom",
+        "were",
+        "was",
+        "are",
+        "is",
+        "be",
+        "been",
+        "have",
+        "has",
+        "had",
+        "will",
+        "would",
+        "could",
+        "can",
+        "may",
+        "might",
+        "did",
+        "do",
+        "does",
+        "the",
+        "a",
+        "an",
+        "this",
+        "these",
+        "those",
+        "its",
+        "their",
+        "his",
+        "her",
+        "of",
+        "than",
+        "into",
+        "onto",
+        "over",
+        "under",
+        "about",
+        "against",
+        "since",
+        "y",
+        "o",
+        "e",
+        "u",
+        "en",
+        "a",
+        "al",
+        "del",
+        "de",
+        "cerca",
+        "frente",
+        "con",
+        "por",
+        "para",
+        "tras",
+        "que",
+        "son",
+        "fueron",
+        "fue",
+        "es",
+        "han",
+        "ha",
+        "habian",
+        "sera",
+        "seran",
+        "los",
+        "las",
+        "el",
+        "la",
+        "un",
+        "una",
+        "sus",
+        "su",
+        "este",
+        "esta",
+        "estos",
+        "estas",
+    ]
+)
+MAX_COUNTED = 4  # words a counted noun phrase may hold: "12 US Navy guided-missile destroyers"
+
+
 @dataclass(frozen=True)
 class Number:
-    """A quantity and the tokens [start, end) it was read from; an int when it is whole."""
+    """A quantity, the tokens [start, end) it was read from (an int when it is whole), and the
+    end of the noun phrase it counts ("twelve [soldiers]": start..counted_end is the phrase)."""
 
     value: int | float
     start: int
     end: int
+    counted_end: int = -1
+
+    def counts(self, start: int) -> bool:
+        """True when token `start` is in the noun phrase this number counts."""
+        return self.end <= start < self.counted_end
+
+    @property
+    def counts_nothing(self) -> bool:
+        return self.counted_end <= self.end
+
+
+def _counted_end(tokens: Tokens, words: list[str], end: int) -> int:
+    """Where the noun phrase after a number ends: at punctuation, a function word or a number."""
+    sentences = tokens.sentences
+    i = end
+    while i < len(words) and i - end < MAX_COUNTED and sentences[i] == sentences[end - 1]:
+        gap = tokens.text[tokens.ends[i - 1] : tokens.starts[i]]
+        if any(not (c.isspace() or c in "-'\u2019") for c in gap) or words[i] in _PHRASE_ENDS:
+            break
+        if words[i][:1].isdigit() and not _is_model_number(tokens, i):
+            break
+        i += 1
+    return i
 
 
 def _digits(word: str) -> int | float | None:
@@ -87,12 +214,12 @@ def find_numbers(tokens: Tokens) -> list[Number]:
             )
             skip = _is_year(words[i], value) or _is_model_number(tokens, i) or percent
             if not skip:
-                found.append(Number(value, i, end))
+                found.append(Number(value, i, end, _counted_end(tokens, words, end)))
             i = end
             continue
         if words[i] in _UNITS or words[i] in _HUNDRED or words[i] in _SCALES:
             end, value = _read_words(words, i)
-            found.append(Number(value, i, end))
+            found.append(Number(value, i, end, _counted_end(tokens, words, end)))
             i = end
             continue
         i += 1

@@ -111,6 +111,8 @@ def describe_item(rulebook: Rulebook, item: Item, *, explain: bool) -> str:
     lines = [f"{status}: {item.title or '(untitled)'}"]
     for verdict in fired:
         lines.extend(_fired_lines(item, verdict))
+        if explain:
+            lines.extend(f"           decided by {note}" for note in verdict.notes)
     if explain:
         numbers = {k: v for k, v in rulebook.numbers(item).items() if v}
         if numbers:
@@ -139,16 +141,26 @@ def _fired_lines(item: Item, verdict: Verdict) -> list[str]:
 
 
 def backtest(
-    rulebook: Rulebook, items: Iterable[Item], progress: Callable[[int], None]
-) -> tuple[int, Counter[str], list[tuple[Item, list[str]]]]:
-    """Run the rules over stored items: (items read, alerts per rule, items that would alert)."""
+    rulebook: Rulebook,
+    items: Iterable[Item],
+    progress: Callable[[int], None],
+    *,
+    explain: bool = False,
+) -> tuple[int, Counter[str], list[tuple[Item, list[str]]], list[str]]:
+    """Run the rules over stored items: (items read, alerts per rule, items that would alert,
+    and with `explain` what decided each item that alerted or nearly did)."""
     per_rule: Counter[str] = Counter()
     alerted: list[tuple[Item, list[str]]] = []
+    explained: list[str] = []
     count = 0
     for count, item in enumerate(items, start=1):
         fired = [m.rule.id for m in rulebook.match(item)]
         per_rule.update(fired)
         if fired:
             alerted.append((item, fired))
+        if explain:
+            report = describe_item(rulebook, item, explain=True)
+            if fired or "\n" in report:
+                explained.append(f"[{item.feed}] {report}")
         progress(count)
-    return count, per_rule, alerted
+    return count, per_rule, alerted, explained

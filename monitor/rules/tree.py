@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from monitor.rules.numbers import Number, find_numbers
-from monitor.rules.text import Tokens
+from monitor.rules.text import Tokens, fold
 
 Hits = dict[int, list[tuple[int, int]]]  # term id -> [(first token, end token)]
 Describe = Callable[[Sequence[int]], str]  # term ids -> "'a', 'b' or 'c'"
@@ -19,33 +19,95 @@ Cost = Callable[[frozenset[int]], float]
 
 
 @dataclass(frozen=True)
-class Cues:
-    """Term ids of the denial cues and of the phrases that undo a denial ("not rule out")."""
+class CueSet:
+    """Term ids of one cue set (a sentence holding one is denial, reversal, commentary...), of the
+    phrases that undo it ("does not rule out"), and of the labels that make a whole item one
+    ("Analysis: ..." at the start of a headline). `questions`: a question is one too."""
 
-    denial: tuple[int, ...]
-    not_denial: tuple[int, ...]
+    name: str
+    cues: tuple[int, ...]
+    undo: tuple[int, ...] = ()
+    labels: tuple[int, ...] = ()
+    questions: bool = False
+
+
+Cues = dict[str, CueSet]
 
 
 class FieldScan:
-    """One text field of one item: its tokens and where each term occurs."""
+    """One text field of one item: its tokens and where each term occurs.
 
-    def __init__(self, name: str, tokens: Tokens, hits: Hits, cues: Cues) -> None:
+    `labelled` names the cue sets a headline label puts the whole item in ("Opinion: ...").
+    """
+
+    def __init__(
+        self,
+        name: str,
+        tokens: Tokens,
+        hits: Hits,
+        cues: Cues,
+        labelled: frozenset[str] = frozenset(),
+    ) -> None:
         self.name = name
         self.tokens = tokens
         self.hits = hits
         self._cues = cues
+        self.labelled = labelled
+        self._excluded: dict[str, frozenset[int]] = {}
 
     def _sentences_with(self, terms: Sequence[int]) -> set[int]:
         sentences = self.tokens.sentences
         return {sentences[start] for t in terms for start, _ in self.hits.get(t, ())}
 
+    def excluded(self, cue: str) -> frozenset[int]:
+        """Sentences in cue set `cue` (a denial: "denied", "no plans to") that do not undo it."""
+        known = self._excluded.get(cue)
+        if known is not None:
+            return known
+        cue_set = self._cues[cue]
+        if cue in self.labelled:
+            found = set(self.tokens.sentences)
+        else:
+            found = self._sentences_with(cue_set.cues)
+            if cue_set.questions:
+                found |= self.questions
+            if found:
+                found -= self._sentences_with(cue_set.undo)
+        self._excluded[cue] = frozenset(found)
+        return self._excluded[cue]
+
+    def cue_of(self, start: int, cues: Sequence[str]) -> str | None:
+        """The first of `cues` whose sentences include the one of token `start`."""
+        sentence = self.tokens.sentences[start]
+        return next((c for c in cues if sentence in self.excluded(c)), None)
+
+    def labels(self, cues: Cues) -> frozenset[str]:
+        """Cue sets one of whose labels opens this text, followed by ':' or '|' ("Analysis: ")."""
+        tokens = self.tokens
+        found = set()
+        for cue_set in cues.values():
+            for term in cue_set.labels:
+                for start, end in self.hits.get(term, ()):
+                    if start == 0 and end < len(tokens):
+                        gap = tokens.text[tokens.ends[end - 1] : tokens.starts[end]]
+                        if any(c in gap for c in ":|"):
+                            found.add(cue_set.name)
+        return frozenset(found)
+
     @cached_property
-    def denied(self) -> frozenset[int]:
-        """Sentences that deny ("denied", "no plans to", "descartó") and do not undo it."""
-        denied = self._sentences_with(self._cues.denial)
-        if denied:
-            denied -= self._sentences_with(self._cues.not_denial)
-        return frozenset(denied)
+    def questions(self) -> frozenset[int]:
+        """Sentences that end with '?' or open with '¿'."""
+        tokens = self.tokens
+        found = set()
+        count = len(tokens)
+        for i in range(count):
+            following = tokens.starts[i + 1] if i + 1 < count else len(tokens.text)
+            last = i + 1 == count or tokens.sentences[i + 1] != tokens.sentences[i]
+            if last and "?" in tokens.text[tokens.ends[i] : following]:
+                found.add(tokens.sentences[i])
+            if "¿" in tokens.text[tokens.ends[i - 1] if i else 0 : tokens.starts[i]]:
+                found.add(tokens.sentences[i])
+        return frozenset(found)
 
     @cached_property
     def numbers(self) -> list[Number]:
@@ -71,6 +133,7 @@ class Evidence:
     spans: list[tuple[str, int, int]] = field(default_factory=list)  # field, first token, end
     words: list[tuple[str, int, int]] = field(default_factory=list)
     values: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # which cue, role or number decided
 
     def add(self, term: int, scan: FieldScan, start: int, end: int) -> None:
         self.terms.setdefault(term, None)
@@ -82,6 +145,7 @@ class Evidence:
             self.terms.setdefault(term, None)
         self.spans.extend(other.spans)
         self.words.extend(other.words)
+        self.notes.extend(other.notes)
         for name, value in other.values.items():
             self.values[name] = max(value, self.values.get(name, value))
 
@@ -111,10 +175,11 @@ class Node:
 
 @dataclass(frozen=True)
 class AnyTerm(Node):
-    """Any of these terms occurs; with `affirmed`, only outside sentences that deny something."""
+    """Any of these terms occurs; with `outside` cue sets (`affirmed`: denial), only in sentences
+    that are in none of them."""
 
     ids: tuple[int, ...]
-    affirmed: bool = False
+    outside: tuple[str, ...] = ()
     names: tuple[str, ...] = ()  # the terms and @lists as the author wrote them, for messages
 
     def shown(self, describe: Describe) -> str:
@@ -126,9 +191,8 @@ class AnyTerm(Node):
 
     def occurrences(self, scan: FieldScan, term: int) -> list[tuple[int, int]]:
         found = scan.hits.get(term, [])
-        if self.affirmed and found:
-            denied = scan.denied
-            found = [(s, e) for s, e in found if scan.sentence_of(s) not in denied]
+        if self.outside and found:
+            found = [(s, e) for s, e in found if scan.cue_of(s, self.outside) is None]
         return found
 
     def holds(self, fields: Sequence[FieldScan], evidence: Evidence) -> bool:
@@ -139,7 +203,24 @@ class AnyTerm(Node):
                 for start, end in self.occurrences(scan, term):
                     evidence.add(term, scan, start, end)
                     found = True
+        if found and self.outside:
+            for skipped in self.skipped(fields):
+                evidence.notes.append(f"set aside {skipped}")
         return found
+
+    def skipped(self, fields: Sequence[FieldScan]) -> list[str]:
+        """Occurrences the cue sets set aside, as "'strikes' (commentary: "...")"."""
+        found = []
+        for term in self.ids:
+            for scan in fields:
+                for start, end in scan.hits.get(term, ()):
+                    cue = scan.cue_of(start, self.outside)
+                    if cue is not None:
+                        word = scan.tokens.text[
+                            scan.tokens.starts[start] : scan.tokens.ends[end - 1]
+                        ]
+                        found.append(f"{word!r} ({cue}: {scan.sentence_text(start)!r})")
+        return list(dict.fromkeys(found))
 
     def required(self, cost: Cost = len) -> frozenset[int] | None:
         return frozenset(self.ids)
@@ -148,15 +229,10 @@ class AnyTerm(Node):
         yield from self.ids
 
     def why_not(self, fields: Sequence[FieldScan], describe: Describe) -> list[str]:
-        if self.affirmed:
-            denied = [
-                scan.sentence_text(s)
-                for term in self.ids
-                for scan in fields
-                for s, _ in scan.hits.get(term, ())
-            ]
-            if denied:
-                return [f"{self.shown(describe)} only in a denial: {denied[0]!r}"]
+        if self.outside:
+            skipped = self.skipped(fields)
+            if skipped:
+                return [f"{self.shown(describe)} only set aside: {skipped[0]}"]
         return [f"no {self.shown(describe)}"]
 
 
@@ -323,13 +399,15 @@ class Near(Node):
 
 @dataclass(frozen=True)
 class Quantity(Node):
-    """A number near one of the anchor terms, within bounds: "killed at least 37" -> killed=37."""
+    """A number within bounds that counts one of the anchor nouns (`counted`: "eight US
+    [warships]", never "twelve soldiers") or stands near an anchor word ("killed at least 37")."""
 
     anchors: AnyTerm
     name: str
     within: int
     at_least: float | None
     at_most: float | None
+    counted: bool = False
 
     def _accepts(self, value: float) -> bool:
         if self.at_least is not None and value < self.at_least:
@@ -342,6 +420,10 @@ class Quantity(Node):
         for term in self.anchors.ids:
             for start, end in self.anchors.occurrences(scan, term):
                 for number in scan.numbers:
+                    if self.counted:
+                        if number.counts(start):
+                            found.append((number.value, term, start, end, number))
+                        continue
                     if sentences[number.start] != sentences[start]:
                         continue
                     gap = max(number.start - end, start - number.end)
@@ -361,6 +443,12 @@ class Quantity(Node):
         evidence.add(term, scan, start, end)
         evidence.spans.append((scan.name, number.start, number.end))
         evidence.values[self.name] = max(value, evidence.values.get(self.name, value))
+        tokens = scan.tokens
+        phrase = tokens.text[tokens.starts[number.start] : tokens.ends[max(end, number.end) - 1]]
+        if not self.counted:
+            phrase = scan.sentence_text(number.start)
+        how = "counts" if self.counted else "near"
+        evidence.notes.append(f"number {self.name}={value:g}: {how} {phrase!r}")
         return True
 
     def required(self, cost: Cost = len) -> frozenset[int] | None:
@@ -379,7 +467,181 @@ class Quantity(Node):
         if self.at_most is not None:
             bounds.append(f"<= {self.at_most:g}")
         shown = ", ".join(f"{v:g}" for v in seen) if seen else "none"
-        return [
-            f"no number {' and '.join(bounds)} within {self.within} words of "
-            f"{self.anchors.shown(describe)} (numbers there: {shown})"
+        where = "counting" if self.counted else f"within {self.within} words of"
+        counted = [
+            f"{n.value:g} counts {scan.tokens.text[scan.tokens.starts[n.end] : scan.tokens.ends[n.counted_end - 1]]!r}"
+            for scan in fields
+            for n in scan.numbers
+            if self.counted and not n.counts_nothing
         ]
+        other = f"; {', '.join(counted[:3])}" if counted else ""
+        return [
+            f"no number {' and '.join(bounds)} {where} "
+            f"{self.anchors.shown(describe)} (numbers there: {shown}{other})"
+        ]
+
+
+# Who did what: the doer of an action is the party named nearest before it in its clause, or
+# one named right after "by" / "por" / "de" ("hit by US jets", "ataque de EEUU"), or, in Spanish,
+# a party right after it ("ataque estadounidense"). Clauses start after these words, so in
+# "Venezuela says US jets struck" the doer of "struck" is the US.
+_BY = frozenset({"by", "from", "por", "de", "del"})
+_CLAUSE_STARTS = frozenset(
+    [
+        "as",
+        "while",
+        "after",
+        "amid",
+        "when",
+        "because",
+        "despite",
+        "but",
+        "whereas",
+        "although",
+        "though",
+        "since",
+        "before",
+        "once",
+        "says",
+        "said",
+        "say",
+        "claims",
+        "claimed",
+        "accuses",
+        "accused",
+        "denounces",
+        "denounced",
+        "condemns",
+        "condemned",
+        "reports",
+        "reported",
+        "warns",
+        "warned",
+        "welcomes",
+        "welcomed",
+        "blames",
+        "blamed",
+        "alleges",
+        "alleged",
+        "that",
+        "mientras",
+        "tras",
+        "despues",
+        "ante",
+        "cuando",
+        "porque",
+        "pese",
+        "aunque",
+        "pero",
+        "dice",
+        "dijo",
+        "dicen",
+        "afirma",
+        "afirmo",
+        "denuncia",
+        "denuncio",
+        "acusa",
+        "acuso",
+        "condena",
+        "condeno",
+        "asegura",
+        "aseguro",
+        "advierte",
+        "advirtio",
+        "informa",
+        "informo",
+        "confirma",
+        "confirmo",
+        "culpa",
+        "culpo",
+        "que",
+        "segun",
+    ]
+)
+_AFTER_BY = 3  # words between "by" and the party named: "by two US Navy jets"
+
+
+@dataclass(frozen=True)
+class Did(Node):
+    """An action done by anyone but the `not_by` parties: "Venezuelan troops destroy an
+    airstrip" is not a US strike. `by` names the expected doers, so a nearer one is seen."""
+
+    what: AnyTerm
+    by: AnyTerm
+    not_by: AnyTerm
+
+    def _parties(self, scan: FieldScan) -> list[tuple[int, int, bool]]:
+        """(start, end, is a not_by party) of every party named in the field."""
+        found: list[tuple[int, int, bool]] = []
+        for group, banned in ((self.by, False), (self.not_by, True)):
+            for term in group.ids:
+                found.extend((s, e, banned) for s, e in scan.hits.get(term, ()))
+        return sorted(found)
+
+    def doer(self, scan: FieldScan, start: int, end: int) -> tuple[int, int, bool] | None:
+        """The party that does the action at tokens [start, end), if one is named."""
+        parties = self._parties(scan)
+        words = scan.tokens.words
+        sentences = scan.tokens.sentences
+        sentence = sentences[start]
+        marker = end < len(words) and fold(words[end]) in _BY
+        after = [p for p in parties if sentences[p[0]] == sentence and p[0] >= end]
+        if marker:
+            close = [p for p in after if p[0] - (end + 1) < _AFTER_BY]
+            if close:
+                return close[0]
+        clause = start
+        while clause > 0 and sentences[clause - 1] == sentence:
+            if fold(words[clause - 1]) in _CLAUSE_STARTS:
+                break
+            clause -= 1
+        before = [p for p in parties if clause <= p[0] and p[1] <= start]
+        if before:
+            return max(before, key=lambda p: (p[1], p[1] - p[0]))
+        if after and after[0][0] == end:
+            return after[0]
+        return None
+
+    def _done(self, scan: FieldScan) -> list[tuple[int, int, int, tuple[int, int, bool] | None]]:
+        found = []
+        for term in self.what.ids:
+            for start, end in self.what.occurrences(scan, term):
+                found.append((term, start, end, self.doer(scan, start, end)))
+        return found
+
+    def holds(self, fields: Sequence[FieldScan], evidence: Evidence) -> bool:
+        for scan in fields:
+            for term, start, end, doer in self._done(scan):
+                if doer is not None and doer[2]:
+                    continue
+                evidence.add(term, scan, start, end)
+                tokens = scan.tokens
+                action = tokens.text[tokens.starts[start] : tokens.ends[end - 1]]
+                who = "no one named" if doer is None else repr(_text(scan, doer[0], doer[1]))
+                evidence.notes.append(f"role: {action!r} done by {who}")
+                return True
+        return False
+
+    def required(self, cost: Cost = len) -> frozenset[int] | None:
+        return self.what.required(cost)
+
+    def terms(self) -> Iterator[int]:
+        yield from self.what.ids
+        yield from self.by.ids
+        yield from self.not_by.ids
+
+    def why_not(self, fields: Sequence[FieldScan], describe: Describe) -> list[str]:
+        done = [(scan, d) for scan in fields for d in self._done(scan)]
+        if not done:
+            return self.what.why_not(fields, describe)
+        scan, (_term, start, end, doer) = done[0]
+        assert doer is not None
+        return [
+            f"{_text(scan, start, end)!r} is done by {_text(scan, doer[0], doer[1])!r}, "
+            f"one of {self.not_by.shown(describe)}"
+        ]
+
+
+def _text(scan: FieldScan, start: int, end: int) -> str:
+    tokens = scan.tokens
+    return tokens.text[tokens.starts[start] : tokens.ends[end - 1]]
