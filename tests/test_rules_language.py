@@ -346,6 +346,19 @@ class TestCueSets:
         # A label must open the headline: an analysis cited inside a report is still a report.
         assert fired(rulebook, "Satellite analysis: warships gather off Venezuela") == ["buildup"]
 
+    def test_a_headline_wholly_commentary_or_reversal_makes_the_summary_background(
+        self, tmp_path: Path
+    ) -> None:
+        """Under "Analysis:", a question or a ship heading home, the summary's facts are old news;
+        under a denial they are not (a denial above a new report does not hide it)."""
+        rulebook = rulebook_of(tmp_path, self.RULES)
+        background = "Eight warships have patrolled off Venezuela since August."
+        assert fired(rulebook, "Analysis: the long watch", background) == []
+        assert fired(rulebook, "How many ships are there?", background) == []
+        assert fired(rulebook, "Destroyer heads home after four months", background) == []
+        assert fired(rulebook, "Destroyer heads home; a carrier arrives", background) == ["buildup"]
+        assert fired(rulebook, "Pentagon denies plans to invade", background) == ["buildup"]
+
     def test_a_rulebook_list_replaces_a_cue_set(self, tmp_path: Path) -> None:
         """Declaring `commentary` swaps the built-in cues for the rulebook's own."""
         rulebook = rulebook_of(

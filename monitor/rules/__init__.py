@@ -73,7 +73,8 @@ class Rulebook:
             scan = FieldScan(name, tokens, self._scanner.scan(tokens), self._cues, labelled)
             if name == "title":
                 # "Analysis: ..." makes every sentence of the item commentary.
-                labelled = scan.labelled = scan.labels(self._cues)
+                labelled = scan.labels(self._cues)
+                scan.label(labelled)
             scans[name] = scan
         return scans
 

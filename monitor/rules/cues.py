@@ -4,7 +4,8 @@
     reversal    it reports a step back ("sails home", "reopens the embassy", "se retira")
     commentary  it comments, asks or predicts ("legal questions", "could", "analysts say");
                 a question is commentary too, and so is every sentence of an item whose
-                headline opens with a label ("Analysis:", "Opinión |")
+                headline opens with a label ("Analysis:", "Opinión |") or is all commentary
+                (a headline that is all reversal makes the item a reversal too)
 
 `affirmed` conditions ignore terms in denials; `outside: [reversal, commentary]` in the others.
 A cue is undone by a phrase of the `not_<set>` list in the same sentence ("does not rule out",
@@ -18,6 +19,9 @@ DENIAL_LIST = "denial"
 UNDO_PREFIX = "not_"
 LABEL_SUFFIX = "_label"
 QUESTION_CUES = frozenset({"commentary"})  # the cue sets a question belongs to
+# A headline wholly in one of these sets puts the item in it: the summary is background. Not
+# denial: "Pentagon denies plans" above "A strike hit a boat on Monday" still reports the strike.
+HEADLINE_WIDE_CUES = frozenset({"commentary", "reversal"})
 
 DENIAL_CUES: tuple[str, ...] = (
     # English
@@ -38,7 +42,11 @@ DENIAL_CUES: tuple[str, ...] = (
     "nothing planned", "not sending", "not going to send", "won't send", "will not send",
     "not deploying", "won't deploy", "will not deploy", "not going to invade", "won't invade",
     "will not invade", "not invading", "there are no", "there is no", "there have been no",
-    "there has been no",
+    "there has been no", "does not have troops", "does not maintain", "do not have troops",
+    "has no troops", "know of anyone", "downplays", "downplayed", "downplaying", "plays down",
+    "played down", "playing down", "dismisses talk", "dismissed talk", "dismisses the possibility",
+    "dismissed the possibility", "dismisses potential", "dismisses speculation",
+    "dismissed speculation", "was not an act of war", "is not an act of war", "not at war",
     # Spanish
     "niega", "niegan", "nego", "negaron", "negado", "desmiente", "desmienten", "desmintio",
     "desmintieron", "nunca autorizo", "no autorizo", "descarta", "descartan", "descarto", "descartaron", "no hay planes",
@@ -46,6 +54,8 @@ DENIAL_CUES: tuple[str, ...] = (
     "rechaza informes", "rechazo informes", "rechaza acusaciones", "rechazo acusaciones", "ninguna decision", "no se ha decidido", "sin fundamento", "infundado", "infundados",
     "no hay movilizacion", "no hay despliegue", "no hay tropas", "no hay ningun", "no hay ninguna",
     "ningun despliegue", "ninguna movilizacion", "no hay orden", "ninguna orden", "por ahora no",
+    "no tiene tropas", "no mantiene tropas", "minimiza", "minimizo", "resta importancia",
+    "no fue un acto de guerra", "no es un acto de guerra",
     "no enviara", "no enviaremos", "no vamos a enviar", "no desplegara", "no invadira", "no vamos a invadir",
 )  # fmt: skip
 
@@ -53,7 +63,11 @@ NOT_DENIAL_CUES: tuple[str, ...] = (
     "not rule out", "not ruling out", "not ruled out", "won't rule out", "wouldn't rule out",
     "refused to rule out", "declined to rule out", "refuses to rule out", "declines to rule out",
     "did not deny", "does not deny", "didn't deny", "doesn't deny", "would not deny",
-    "no doubt", "there is no doubt", "no question", "no longer",
+    "false flag", "false-flag", "falsa bandera", "falsos positivos",
+    "no doubt", "there is no doubt", "no question", "no longer", "contradict", "contradicts",
+    "contradicting", "despite denials", "despite the denial", "despite denial",
+    "despite trump's denial", "despite his denial", "despite official denials",
+    "pese a la negativa", "pese al desmentido", "a pesar de la negativa", "a pesar del desmentido",
     "no descarta", "no descartó", "no descartan", "no lo descarta", "no niega", "no negó",
 )  # fmt: skip
 
@@ -74,17 +88,20 @@ REVERSAL_CUES: tuple[str, ...] = (
     "exercise ends", "exercises end", "exercise ended", "exercises ended", "drills end",
     "drills ended", "ends exercise", "ends exercises", "ended exercises", "ends drills",
     "ended drills", "concludes", "concluded", "wraps up", "wrapped up",
-    "called off", "calls off", "cancels", "cancelled", "canceled", "postpones", "postponed",
-    "reopen", "reopens", "reopened", "reopening", "resume", "resumes", "resumed", "resuming",
-    "resumption", "restore", "restores", "restored", "restoring", "restoration", "lifts",
-    "lifted", "de-escalate", "de-escalates", "de-escalation", "deescalation", "thaw",
+    "end as planned", "ended as planned", "returned to base", "return to base",
+    "returns to base", "called off", "calls off", "cancels", "cancelled", "canceled", "postpones", "postponed",
+    "reopen the embassy", "reopens the embassy", "reopening the embassy", "reopen embassies",
+    "reopening embassies", "reopening embassy", "reopens embassy", "flights resume",
+    "flights resumed", "resume flights", "resumes flights", "resumed flights", "restores ties",
+    "restored ties", "restore ties", "restores relations", "restored relations", "de-escalate", "de-escalates", "de-escalation", "deescalation", "thaw",
     "normalise", "normalize", "normalised", "normalized", "normalisation", "normalization",
     # Spanish
     "regresa", "regresan", "regreso", "regresaron", "retorna", "retornan", "retorno",
     "vuelve a casa", "vuelven a casa", "volvio a casa", "se retira", "se retiran", "se retiro",
-    "retira", "retiran", "retiro", "retirada", "repliegue", "repliega", "reanuda", "reanudan",
-    "reanudo", "reanudaron", "reanudacion", "restablece", "restablecen", "restablecio",
-    "restablecimiento", "reabre", "reabren", "reabrio", "reapertura", "levanta", "levanto",
+    "retira", "retiran", "retiro", "retirada", "repliegue", "repliega",
+    "se reanudan los vuelos", "reanudan los vuelos", "reanuda los vuelos", "restablece relaciones",
+    "restablecen relaciones", "restablecimiento de relaciones", "reabre la embajada",
+    "reabren la embajada", "reapertura de la embajada", "reapertura de embajadas",
     "cancela", "cancelan", "cancelo", "cancelado", "cancelada", "suspende los ejercicios",
     "concluye", "concluyen", "concluyo", "finaliza", "finalizan", "finalizo", "desmoviliza",
     "desmovilizan", "desmovilizacion", "distension", "desescalada", "desescalar",
@@ -100,7 +117,6 @@ NOT_REVERSAL_CUES: tuple[str, ...] = (
     "withdraws from talks", "withdrew from talks", "retira a su embajador", "retiro a su embajador",
     "retira a sus diplomaticos", "retiro a sus diplomaticos", "retira al personal",
     "retiro al personal", "retira su reconocimiento",
-    "strikes resume", "resumes strikes", "resumed strikes", "reanuda los ataques",
 )  # fmt: skip
 
 COMMENTARY_CUES: tuple[str, ...] = (
@@ -109,25 +125,32 @@ COMMENTARY_CUES: tuple[str, ...] = (
     "illegal", "war powers resolution", "war powers vote", "hearing on", "hearings", "senate hearing", "congressional hearing", "testify", "testifies", "testified",
     "congressional", "questions over", "questions about",
     "questions mount", "questions grow", "questioned", "questioning", "critics", "criticism",
-    "criticise", "criticize", "criticised", "criticized", "analyst", "analysts", "experts say", "expert says", "opinion", "op-ed",
+    "criticise", "criticize", "criticised", "criticized", "experts say", "expert says", "opinion", "op-ed",
     "editorial", "explainer", "what we know", "what to know", "podcast",
     "predict", "predicts", "predicted", "prediction", "forecast",
     "forecasts", "could happen", "might happen", "what would", "what could", "what might",
-    "scenario", "scenarios", "speculation", "speculate", "what if", "how a",
+    "scenario", "scenarios", "what if", "how a",
     "risk of", "risks of", "prospect of", "prospects of",
     "possibility of", "odds of", "betting", "bets", "prediction market", "calls for dialogue",
     "call for dialogue", "calls for restraint", "urges restraint", "urge restraint",
     "urges dialogue", "calls for calm", "peaceful solution", "peaceful resolution",
-    "diplomatic solution", "poll", "polls", "survey", "anniversary",
+    "diplomatic solution", "poll", "polls", "survey", "anniversary", "raised questions",
+    "raises questions", "raise questions", "legitimacy", "extrajudicial", "human rights watch",
+    "amnesty international", "rights group", "rights groups", "watchdog", "sue", "sues", "suing",
+    "lawsuit", "lawsuits", "wrongful death", "peace efforts", "land of peace", "zone of peace",
+    "calls for peace", "urges peace", "un analisis", "an analysis of", "backs", "backed the",
+    "defends", "defended", "praises", "praised", "supports", "voices support",
     # Spanish
     "legalidad", "ilegal", "ilegales", "ilegalidad", "audiencia",
     "cuestiona", "cuestionan", "cuestionamientos", "criticos",
-    "analista", "analistas", "expertos",
+
     "opinion", "columna", "editorial", "pronostico", "pronostica",
-    "escenario", "escenarios", "especulacion", "que pasaria",
+    "escenario", "escenarios", "que pasaria",
     "riesgo de", "posibilidad de", "pide dialogo", "piden dialogo", "llama al dialogo",
     "llaman al dialogo", "insta al dialogo", "pide moderacion", "solucion pacifica",
-    "salida pacifica", "encuesta", "sondeo", "aniversario",
+    "salida pacifica", "encuesta", "sondeo", "aniversario", "legitimidad", "extrajudicial",
+    "extrajudiciales", "demanda", "demandan", "zona de paz", "territorio de paz",
+    "llama a la paz", "esfuerzos de paz", "respalda", "respaldo", "apoya", "defiende",
 )  # fmt: skip
 
 NOT_COMMENTARY_CUES: tuple[str, ...] = ()
@@ -136,6 +159,8 @@ COMMENTARY_LABELS: tuple[str, ...] = (
     "analysis", "opinion", "op-ed", "oped", "editorial", "explainer", "explained", "column",
     "commentary", "comment", "perspective", "view", "viewpoint", "podcast", "fact check",
     "q&a", "analisis", "opinion", "columna", "tribuna", "editorial", "claves", "explicador",
+    "what to know", "what we know", "what you need to know", "everything you need to know",
+    "lo que sabemos", "lo que hay que saber", "que se sabe",
 )  # fmt: skip
 
 BUILTIN_LISTS: dict[str, tuple[str, ...]] = {

@@ -32,7 +32,14 @@ from monitor import yamlfile
 from monitor.durations import parse_duration
 from monitor.errors import Collector, ConfigError, RuleError, RuleErrors
 from monitor.models import TEXT_FIELDS, RuleInfo, Severity
-from monitor.rules.cues import BUILTIN_LISTS, DENIAL_LIST, LABEL_SUFFIX, QUESTION_CUES, UNDO_PREFIX
+from monitor.rules.cues import (
+    BUILTIN_LISTS,
+    DENIAL_LIST,
+    HEADLINE_WIDE_CUES,
+    LABEL_SUFFIX,
+    QUESTION_CUES,
+    UNDO_PREFIX,
+)
 from monitor.rules.scanner import check_regex
 from monitor.rules.terms import Term, TermTable, cased_term, parse_term, regex_term
 from monitor.rules.tree import (
@@ -254,6 +261,7 @@ class Loader:
                 optional(UNDO_PREFIX + name),
                 optional(name + LABEL_SUFFIX),
                 questions=name in QUESTION_CUES,
+                headline_wide=name in HEADLINE_WIDE_CUES,
             )
         return name
 

@@ -29,6 +29,7 @@ class CueSet:
     undo: tuple[int, ...] = ()
     labels: tuple[int, ...] = ()
     questions: bool = False
+    headline_wide: bool = False  # a headline wholly in the set puts the whole item in it
 
 
 Cues = dict[str, CueSet]
@@ -81,16 +82,27 @@ class FieldScan:
         sentence = self.tokens.sentences[start]
         return next((c for c in cues if sentence in self.excluded(c)), None)
 
+    def label(self, cues: frozenset[str]) -> None:
+        """Put the whole text in these cue sets (what `labels` found in the headline)."""
+        self.labelled = cues
+        self._excluded.clear()
+
     def labels(self, cues: Cues) -> frozenset[str]:
-        """Cue sets one of whose labels opens this text, followed by ':' or '|' ("Analysis: ")."""
+        """Cue sets that a headline puts the whole item in: one of its labels opens it followed
+        by ':' or '|' ("Analysis: "), or a label of several words opens it ("What to know
+        about"), or (for `headline_wide` sets) every sentence of it is in the set: under
+        "Destroyer heads home", "The ship had spent months off Venezuela" is background."""
         tokens = self.tokens
         found = set()
         for cue_set in cues.values():
+            whole = cue_set.headline_wide and tokens.words
+            if whole and set(tokens.sentences) <= self.excluded(cue_set.name):
+                found.add(cue_set.name)
             for term in cue_set.labels:
                 for start, end in self.hits.get(term, ()):
                     if start == 0 and end < len(tokens):
                         gap = tokens.text[tokens.ends[end - 1] : tokens.starts[end]]
-                        if any(c in gap for c in ":|"):
+                        if end > 1 or any(c in gap for c in ":|"):
                             found.add(cue_set.name)
         return frozenset(found)
 
