@@ -201,6 +201,19 @@ class AnyTerm(Node):
         more = f" (+{len(self.names) - 6} more)" if len(self.names) > 6 else ""
         return (" or ".join(quoted) if len(quoted) < 3 else ", ".join(quoted)) + more
 
+    @cached_property
+    def _positions(self) -> dict[int, int]:
+        return {term: i for i, term in enumerate(self.ids)}
+
+    def present(self, scan: FieldScan) -> list[int]:
+        """The terms of this node that occur in the field, in the node's order. A field holds
+        few terms and a list may hold hundreds, so the smaller side is walked."""
+        hits = scan.hits
+        if len(hits) < len(self.ids):
+            positions = self._positions
+            return sorted((t for t in hits if t in positions), key=positions.__getitem__)
+        return [t for t in self.ids if t in hits]
+
     def occurrences(self, scan: FieldScan, term: int) -> list[tuple[int, int]]:
         found = scan.hits.get(term, [])
         if self.outside and found:
@@ -208,7 +221,8 @@ class AnyTerm(Node):
         return found
 
     def holds(self, fields: Sequence[FieldScan], evidence: Evidence) -> bool:
-        present = [t for t in self.ids if any(t in scan.hits for scan in fields)]
+        found_in = {t for scan in fields for t in self.present(scan)}
+        present = sorted(found_in, key=self._positions.__getitem__)
         found = False
         for term in present:
             for scan in fields:
@@ -364,7 +378,7 @@ class Near(Node):
         occurrences = [
             (start, end, g, term)
             for g, group in enumerate(self.groups)
-            for term in group.ids
+            for term in group.present(scan)
             for start, end in group.occurrences(scan, term)
         ]
         if len({o[2] for o in occurrences}) < len(self.groups):
@@ -429,7 +443,7 @@ class Quantity(Node):
     def _candidates(self, scan: FieldScan) -> list[tuple[float, int, int, int, Number]]:
         found = []
         sentences = scan.tokens.sentences
-        for term in self.anchors.ids:
+        for term in self.anchors.present(scan):
             for start, end in self.anchors.occurrences(scan, term):
                 for number in scan.numbers:
                     if self.counted:
@@ -586,7 +600,7 @@ class Did(Node):
         """(start, end, is a not_by party) of every party named in the field."""
         found: list[tuple[int, int, bool]] = []
         for group, banned in ((self.by, False), (self.not_by, True)):
-            for term in group.ids:
+            for term in group.present(scan):
                 found.extend((s, e, banned) for s, e in scan.hits.get(term, ()))
         return sorted(found)
 
@@ -616,7 +630,7 @@ class Did(Node):
 
     def _done(self, scan: FieldScan) -> list[tuple[int, int, int, tuple[int, int, bool] | None]]:
         found = []
-        for term in self.what.ids:
+        for term in self.what.present(scan):
             for start, end in self.what.occurrences(scan, term):
                 found.append((term, start, end, self.doer(scan, start, end)))
         return found
