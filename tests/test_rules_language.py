@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 import time
 from pathlib import Path
@@ -484,3 +485,23 @@ class TestYieldsTo:
     def test_yielding_to_an_unknown_rule_is_an_error(self, tmp_path: Path) -> None:
         with pytest.raises(RuleError, match="yields_to: no rule with id 'strike'"):
             rulebook_of(tmp_path, "rules: [{id: r, yields_to: [strike], match: {any: [a]}}]")
+
+
+class TestNewKeysAreValidated:
+    @pytest.mark.parametrize(
+        ("match", "message"),
+        [
+            ("{did: {what: [strike]}}", "did: must be a mapping with what:"),
+            ("{did: {what: [strike], not_by: [x], by_whom: [y]}}", "unknown did: key 'by_whom'"),
+            ("{outside: [strike]}", "outside: must be a mapping with cues: and terms:"),
+            ("{near: {terms: [a, b], outside: [nonsense]}}", "unknown cue set 'nonsense'"),
+            ("{number: {of: [ships], within: 2, at_least: x}}", "at_least: must be a number"),
+        ],
+    )
+    def test_a_mistake_in_the_new_keys_names_its_line(
+        self, tmp_path: Path, match: str, message: str
+    ) -> None:
+        """`news-monitor check` says what is wrong with did:, outside: and number: of:."""
+        with pytest.raises(RuleError, match=re.escape(message)) as caught:
+            rulebook_of(tmp_path, f"rules:\n  - id: r\n    match: {match}\n")
+        assert "rules.yaml:3" in str(caught.value)
