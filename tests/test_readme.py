@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 from prometheus_client.metrics import MetricWrapperBase
 
 from monitor import metrics
 from monitor.cli import build_parser
+from monitor.models import Alert, Item
+from monitor.rules import load_rulebook
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -69,3 +73,19 @@ def test_every_command_in_the_command_table_exists() -> None:
         named.update(re.findall(r"`(?:news-monitor )?([a-z]+)", command))
     assert named - set(choices) == set()
     assert set(choices) - named == set()
+
+
+def test_the_payload_example_is_what_the_readme_rule_makes_of_its_item(tmp_path: Path) -> None:
+    """The README's rule, run on the README's payload item, gives the example's `matched` words
+    and `patterns`; every key the example shows is in the real payload."""
+    example = json.loads(README.split("## The webhook payload\n\n```json\n")[1].split("```")[0])
+    rule = README.split("## Rules\n")[1].split("```yaml\n")[1].split("```")[0]
+    (tmp_path / "rules.yaml").write_text(rule, encoding="utf-8")
+    item = Item(feed="bbc-world", key="k", title=example["item"]["title"], link="")
+    (match,) = load_rulebook([tmp_path / "rules.yaml"]).match(item)
+    assert list(match.matched) == example["matched"]
+    assert list(match.patterns) == example["patterns"]
+    assert dict(match.values) == example["values"]
+    payload = Alert.from_match(match, item, datetime.now(UTC)).payload()
+    assert set(example) <= set(payload)
+    assert set(example["item"]) <= set(payload["item"])
