@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.models import TEXT_FIELDS, Item, Match
+from monitor.rules.ladder import Ladder
 from monitor.rules.load import Example, Loaded, Rule, load
 from monitor.rules.scanner import Scanner
 from monitor.rules.text import tokenize
 from monitor.rules.tree import Evidence, FieldScan
 
-__all__ = ["Rule", "Rulebook", "Verdict", "load_rulebook"]
+__all__ = ["Ladder", "Rule", "Rulebook", "Verdict", "load_rulebook"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,11 @@ class Rulebook:
         self.files: tuple[Path, ...] = loaded.files
         self.cooldowns: dict[str, float | None] = {r.info.id: r.cooldown for r in self.rules}
         self._yields = {r.info.id: r.yields_to for r in self.rules}
+        self.by_id: dict[str, Rule] = {r.info.id: r for r in self.rules}
+        self.ladders: tuple[Ladder, ...] = loaded.ladders
+        self.ladder_of: dict[str, Ladder] = {
+            rule_id: ladder for ladder in loaded.ladders for rule_id in ladder.rungs
+        }
         self._terms = loaded.table.terms
         self._cues = loaded.cues
         self._scanner = Scanner(loaded.table)

@@ -40,6 +40,7 @@ from monitor.rules.cues import (
     QUESTION_CUES,
     UNDO_PREFIX,
 )
+from monitor.rules.ladder import Ladder, parse_ladder
 from monitor.rules.scanner import check_regex
 from monitor.rules.terms import Term, TermTable, cased_term, parse_term, regex_term
 from monitor.rules.tree import (
@@ -68,6 +69,7 @@ RULE_KEYS = (
     "description",
     "cooldown",
     "yields_to",
+    "min_sources",
 )
 CONDITION_KEYS = (
     "all",
@@ -111,6 +113,8 @@ class Rule:
     examples: tuple[Example, ...] = ()
     cooldown: float | None = None  # seconds after an alert in which lesser-or-equal ones are held
     yields_to: tuple[str, ...] = ()  # rules whose firing on the same item makes this one quiet
+    min_sources: int = 1  # independent sources a story needs before this rule alerts on it
+    confirm_within: float | None = None  # ... counted within this long of the story's first report
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,7 @@ class Loaded:
     files: tuple[Path, ...]
     table: TermTable
     cues: Cues
+    ladders: tuple[Ladder, ...] = ()
 
 
 def rule_files(paths: Sequence[Path]) -> list[Path]:
@@ -168,6 +173,7 @@ class Loader:
         self.problems = Collector()
         self._cue_sets: dict[str, CueSet] = {}
         self._yields: list[tuple[_Where, int, tuple[str, ...]]] = []
+        self._ladders: list[Ladder] = []
 
     def read(self, path: Path) -> None:
         self.files.append(path)
@@ -186,10 +192,15 @@ class Loader:
         if not isinstance(doc, YamlMap):
             raise where.error(1, "a rule file is a mapping with `rules:` and/or `lists:`")
         for key in doc:
-            if key not in ("rules", "lists"):
+            if key not in ("rules", "lists", "ladder"):
                 self.problems.errors.append(
-                    where.error(doc.line_of(key), f"unknown key {key!r}; use rules or lists")
+                    where.error(
+                        doc.line_of(key), f"unknown key {key!r}; use rules, lists or ladder"
+                    )
                 )
+        if "ladder" in doc:
+            with self.problems:
+                self._ladders.append(parse_ladder(doc["ladder"], str(path), doc.line_of("ladder")))
         lists = doc.get("lists")
         if lists is not None:
             if not isinstance(lists, YamlMap):
@@ -236,9 +247,10 @@ class Loader:
                     self.problems.errors.append(
                         where.error(line, f"yields_to: no rule with id {name!r}")
                     )
+        ladders = self._checked_ladders()
         if self.problems.errors:
             raise RuleErrors(self.problems.errors)
-        return Loaded(tuple(rules), tuple(files), self.table, dict(self._cue_sets))
+        return Loaded(tuple(rules), tuple(files), self.table, dict(self._cue_sets), ladders)
 
     def _cue_set(self, where: _Where, line: int, name: Any) -> str:
         """Declare the cue set `name` (a list; `not_<name>` undoes it, `<name>_label` labels a
@@ -279,6 +291,34 @@ class Loader:
             raw = [raw]
         names.extend(self._cue_set(where, line, n) for n in raw)
         return tuple(dict.fromkeys(names))
+
+    def _checked_ladders(self) -> tuple[Ladder, ...]:
+        """Every rung names a rule of the rulebook, and no rule stands on two ladders."""
+        ladders: dict[str, Ladder] = {}
+        owner: dict[str, str] = {}
+        for ladder in self._ladders:
+            where = _Where(Path(ladder.path))
+            if ladder.id in ladders:
+                self.problems.errors.append(
+                    where.error(ladder.line, f"ladder {ladder.id!r} is declared twice")
+                )
+                continue
+            for rule_id in ladder.rungs:
+                line = ladder.lines.get(rule_id, ladder.line)
+                if rule_id not in self._rule_ids:
+                    self.problems.errors.append(
+                        where.error(line, f"ladder {ladder.id!r} names unknown rule {rule_id!r}")
+                    )
+                elif rule_id in owner:
+                    self.problems.errors.append(
+                        where.error(
+                            line,
+                            f"rule {rule_id!r} is on ladders {owner[rule_id]!r} and {ladder.id!r}",
+                        )
+                    )
+                owner[rule_id] = ladder.id
+            ladders[ladder.id] = ladder
+        return tuple(ladders.values())
 
     # -- rules ------------------------------------------------------------------------------
 
@@ -338,6 +378,7 @@ class Loader:
                 raise where.error(raw.line_of("cooldown"), f"cooldown: {exc}") from None
         yields_to = self._texts(where, raw, "yields_to", ())
         self._yields.append((where, raw.line_of("yields_to"), yields_to))
+        min_sources, within = self._min_sources(where, raw)
         return Rule(
             info,
             tuple(dict.fromkeys(fields)),
@@ -347,7 +388,40 @@ class Loader:
             examples,
             cooldown,
             yields_to,
+            min_sources,
+            within,
         )
+
+    def _min_sources(self, where: _Where, raw: YamlMap) -> tuple[int, float | None]:
+        """`min_sources: 3`, or `min_sources: {count: 3, within: 12h}` (of the first report)."""
+        value = raw.get("min_sources")
+        line = raw.line_of("min_sources")
+        if value is None:
+            return 1, None
+        within: object = None
+        if isinstance(value, YamlMap):
+            for key in value:
+                if key not in ("count", "within"):
+                    raise where.error(
+                        value.line_of(key), f"unknown min_sources key {key!r}; use count, within"
+                    )
+            within = value.get("within")
+            value = value.get("count")
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+            raise where.error(
+                line,
+                "min_sources: must be a whole number of independent sources from 1 to 1000 "
+                f"(or {{count: 3, within: 12h}}), got {value!r}",
+            )
+        if within is None:
+            return value, None
+        try:
+            seconds = parse_duration(within)
+        except ValueError as exc:
+            raise where.error(line, f"min_sources within: {exc}") from None
+        if seconds <= 0:
+            raise where.error(line, "min_sources within: must be longer than 0s")
+        return value, seconds
 
     def _texts(
         self, where: _Where, raw: YamlMap, key: str, default: tuple[str, ...]
