@@ -37,11 +37,20 @@ from urllib.parse import parse_qs, urlsplit
 from bench.corpus import FeedModel, Story, default_epoch, story_pool
 
 KINDS = ("conditional",) * 7 + ("plain",) * 2 + ("growing",)
-PROBE_STORY = Story(
-    title="Latency probe: US bombers fly near Caracas",
-    html="<p>Two B-52 bombers flew a <strong>show of force</strong> near Caracas, the Pentagon said.</p>",
-    categories=("probe",),
-)
+
+
+def probe_story(number: int) -> Story:
+    """A probe is a new occurrence each time (its own ordinal), so each one is a story of its own
+    and alerts, instead of updating the previous probe's story."""
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return Story(
+        title=f"Latency probe {number}: the {number}{suffix} flight of US bombers near Caracas",
+        html="<p>Two B-52 bombers flew a <strong>show of force</strong> near Caracas, "
+        "the Pentagon said.</p>",
+        categories=("probe",),
+    )
 
 
 def kind_of(n: int) -> str:
@@ -64,6 +73,7 @@ class FeedSite:
         self.cycle = 0
         self.rng = random.Random(seed + 1)
         self._bodies: dict[int, tuple[int, bytes, str]] = {}  # feed -> (published, body, type)
+        self.probes = 0
 
     def advance(self) -> int:
         """One cycle: every growing feed publishes 1-3 items. Returns how many were published."""
@@ -83,7 +93,8 @@ class FeedSite:
         model = self.models[n]
         seq = self.published[n]
         now = datetime.now(UTC)
-        model.extra[seq] = (PROBE_STORY, now.replace(microsecond=0))
+        self.probes += 1
+        model.extra[seq] = (probe_story(self.probes), now.replace(microsecond=0))
         self.published[n] += 1
         self.changed[n] = now.replace(microsecond=0)
         return {"feed": n, "link": model.item(seq).link, "published_at": now.timestamp()}

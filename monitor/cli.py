@@ -15,7 +15,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor import __version__
@@ -35,7 +35,7 @@ from monitor.health import (
 )
 from monitor.logs import configure_logging
 from monitor.migrations import current_version, migrate
-from monitor.rules import Rulebook, load_rulebook
+from monitor.rules import Ladder, Rulebook, load_rulebook
 from monitor.statecopy import copy_state
 from monitor.store import Replica, Store
 
@@ -298,10 +298,34 @@ def cmd_status(args: argparse.Namespace) -> int:
         else:
             rule_rows = [[rule, "?", str(count)] for rule, count in sorted(matches.items())]
         print(_table(["id", "severity", "matches"], rule_rows))
+        if rulebook is not None and rulebook.ladders:
+            print("\nLADDERS (highest rung in each one's step-up window; trend: one mark a day)")
+            for line in ladder_lines(store, rulebook.ladders, now):
+                print(line)
         pending, failed, oldest = store.outbox_summary()
         print("\nOUTBOX")
         print(f"pending {pending}, failed {failed}, oldest pending {_ago(oldest, now)}")
     return 0
+
+
+TREND_DAYS = 14
+
+
+def ladder_lines(store: Store, ladders: Sequence[Ladder], now: float) -> list[str]:
+    """Each ladder's current rung and the highest rung of each of the last 14 days."""
+    lines = []
+    for ladder in ladders:
+        top = store.ladder_top(ladder.id, now - ladder.step_up_window)
+        current = f"rung {top[0]} of {ladder.top} ({top[1]})" if top else "quiet"
+        days = store.ladder_days(ladder.id, now - TREND_DAYS * 86400)
+        today = datetime.fromtimestamp(now, UTC).date()
+        trend = " ".join(
+            str(days.get((today - timedelta(days=back)).isoformat(), "."))
+            for back in range(TREND_DAYS - 1, -1, -1)
+        )
+        lines.append(f"{ladder.id} ({ladder.title}): {current}")
+        lines.append(f"  last 14 days: {trend}  (today last)")
+    return lines
 
 
 def cmd_outbox_list(args: argparse.Namespace) -> int:
@@ -311,6 +335,7 @@ def cmd_outbox_list(args: argparse.Namespace) -> int:
         rows = [
             [
                 d.alert.id,
+                "created" if d.alert.version == 1 else f"update {d.alert.version}",
                 d.notifier,
                 d.status,
                 str(d.attempts),
@@ -320,7 +345,8 @@ def cmd_outbox_list(args: argparse.Namespace) -> int:
             ]
             for d in deliveries
         ]
-        print(_table(["id", "notifier", "status", "attempts", "rule", "item", "last error"], rows))
+        headers = ["id", "message", "notifier", "status", "attempts", "rule", "item", "last error"]
+        print(_table(headers, rows))
     return 0
 
 
@@ -519,6 +545,34 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate_stories(args: argparse.Namespace) -> int:
+    from monitor.stories.evaluate import read_story_set, score
+
+    rulebook = load_rulebook([Path(p) for p in args.rules])
+    print(score(rulebook, read_story_set(Path(args.file))).report(details=args.details))
+    return 0
+
+
+def cmd_stories(args: argparse.Namespace) -> int:
+    from monitor.stories.listing import story_lines
+
+    config = load_config(_config_path(args))
+    try:
+        seconds = parse_duration(args.since)
+    except ValueError as exc:
+        print(f"error: --since: {exc}", file=sys.stderr)
+        return 2
+    if isinstance(config.state, Path) and not config.state.exists():
+        print(f"no state yet at {config.state}: no stories")
+        return 0
+    with Store(config.state) as store:
+        for line in story_lines(
+            store, since=time.time() - seconds, rule=args.rule, as_json=args.json
+        ):
+            print(line)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from monitor.demo import run_demo
 
@@ -540,7 +594,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser = argparse.ArgumentParser(
         prog="news-monitor",
-        description="Poll news feeds, match new items against YAML rules, alert once per event.",
+        description="Poll news feeds, match new items against YAML rules, alert once per story.",
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"news-monitor {__version__}")
@@ -602,6 +656,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="rule files or folders (default: the rules config.yaml names)",
     )
     evaluating.set_defaults(handler=cmd_evaluate)
+    story_eval = add(
+        "evaluate-stories",
+        "B-cubed precision/recall of story clustering and source counts on a labelled set",
+    )
+    story_eval.add_argument(
+        "file", metavar="FILE.jsonl", help='lines of {"title","summary","published","event",...}'
+    )
+    story_eval.add_argument(
+        "--rules", nargs="+", default=["rules"], metavar="PATH", help="default: rules/"
+    )
+    story_eval.add_argument("--details", action="store_true", help="list split and merged events")
+    story_eval.set_defaults(handler=cmd_evaluate_stories)
+    listing_stories = add("stories", "list stories: their reports, outlets, sources and rules")
+    listing_stories.add_argument("--since", default="7d", metavar="DURATION", help="e.g. 24h, 7d")
+    listing_stories.add_argument("--rule", metavar="ID", help="only stories this rule matched")
+    listing_stories.add_argument("--json", action="store_true", help="one JSON object per line")
+    listing_stories.set_defaults(handler=cmd_stories)
 
     outbox = add("outbox", "inspect and replay undelivered alerts")
     outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")

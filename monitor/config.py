@@ -58,6 +58,7 @@ class Route:
     tags: tuple[str, ...] = ()
     feeds: tuple[str, ...] = ()
     continue_: bool = True  # false: alerts this route takes are not offered to later routes
+    escalation: str | None = None  # "step_up": only alerts whose story lifted its ladder
     group: float | None = None  # seconds: batch alerts per window into one message per notifier
     digest: time | None = None  # wall-clock time of a daily digest, in `timezone`
     timezone: tzinfo = UTC
@@ -166,6 +167,12 @@ def _full_text(value: Any) -> str:
 
 def _severity(value: Any) -> Severity:
     return Severity.parse(value)
+
+
+def _escalation(value: Any) -> str:
+    if value != "step_up":
+        raise ValueError(f"the only escalation a route can select is step_up, got {value!r}")
+    return "step_up"
 
 
 def _mapping(node: Any, source: str, line: int, what: str) -> YamlMap:
@@ -337,7 +344,7 @@ def _parse_routes(
             )
             with problems:
                 raw.reject_unknown(
-                    {"notify", "min_severity", "rules", "tags", "feeds", "continue"}
+                    {"notify", "min_severity", "rules", "tags", "feeds", "continue", "escalation"}
                     | ROUTE_TIMING_KEYS
                 )
             notify = raw.require("notify", texts)
@@ -355,6 +362,7 @@ def _parse_routes(
                     tags=raw.get("tags", texts, ()),
                     feeds=raw.get("feeds", texts, ()),
                     continue_=raw.get("continue", boolean, True),
+                    escalation=raw.get("escalation", _escalation, None),
                     **_route_timing(raw),
                 )
             )

@@ -60,11 +60,12 @@ class Message:
 
     @property
     def alert_ids(self) -> list[str]:
-        return [d.alert.id for d in self.deliveries]
+        """The message ids of its deliveries (an alert's creation or one of its updates)."""
+        return [d.message_id for d in self.deliveries]
 
     @property
     def id(self) -> str:
-        return batch_id(self.alert_ids) if self.grouped else self.deliveries[0].alert.id
+        return batch_id(self.alert_ids) if self.grouped else self.deliveries[0].message_id
 
     @property
     def attempts(self) -> int:
@@ -208,5 +209,12 @@ async def _deliver_one(
     if message.grouped:
         log.info("%s (%d alerts) delivered to %s", message.id, count, name, extra=extra)
     else:
-        log.info("alert %s delivered to %s", message.id, name, extra=extra)
+        log.info(
+            "alert %s delivered to %s (%s, message %s)",
+            first.id,
+            name,
+            first.event,
+            message.id,
+            extra=extra,
+        )
     return True

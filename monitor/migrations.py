@@ -129,6 +129,73 @@ CREATE INDEX IF NOT EXISTS deliveries_changed
     ON deliveries (status, updated_at, alert_id, notifier)
 """
 
+# Stories: one alert per real-world occurrence. `alerts` rows become messages (an alert's
+# creation or one of its updates); `alert_key` names the alert they are about.
+_STORIES = """
+ALTER TABLE alerts ADD COLUMN alert_key TEXT;
+ALTER TABLE alerts ADD COLUMN story_id TEXT;
+ALTER TABLE alerts ADD COLUMN event TEXT NOT NULL DEFAULT 'alert.created';
+CREATE INDEX IF NOT EXISTS alerts_story ON alerts (story_id);
+CREATE INDEX IF NOT EXISTS alerts_key ON alerts (alert_key);
+CREATE TABLE IF NOT EXISTS stories (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    first_at REAL NOT NULL,
+    last_at REAL NOT NULL,
+    sources INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS stories_last ON stories (last_at);
+CREATE TABLE IF NOT EXISTS story_items (
+    feed TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    story_id TEXT NOT NULL REFERENCES stories (id),
+    title TEXT NOT NULL,
+    link TEXT NOT NULL,
+    outlet TEXT NOT NULL,
+    source TEXT NOT NULL,
+    at REAL NOT NULL,
+    published TEXT,
+    features TEXT NOT NULL,
+    hits TEXT NOT NULL,
+    rules TEXT NOT NULL,
+    added_at REAL NOT NULL,
+    PRIMARY KEY (feed, item_key)
+);
+CREATE INDEX IF NOT EXISTS story_items_story ON story_items (story_id, at);
+CREATE TABLE IF NOT EXISTS story_terms (
+    term TEXT NOT NULL,
+    story_id TEXT NOT NULL,
+    last_at REAL NOT NULL,
+    PRIMARY KEY (term, story_id)
+);
+CREATE INDEX IF NOT EXISTS story_terms_recent ON story_terms (term, last_at);
+CREATE INDEX IF NOT EXISTS story_terms_story ON story_terms (story_id);
+CREATE TABLE IF NOT EXISTS term_counts (
+    term TEXT PRIMARY KEY,
+    stories INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS story_alerts (
+    id TEXT PRIMARY KEY,
+    story_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    state TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS story_alerts_story ON story_alerts (story_id);
+CREATE TABLE IF NOT EXISTS ladder_marks (
+    ladder TEXT NOT NULL,
+    story_id TEXT NOT NULL,
+    rung INTEGER NOT NULL,
+    rule_id TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (ladder, story_id)
+);
+CREATE INDEX IF NOT EXISTS ladder_marks_at ON ladder_marks (ladder, at)
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "feeds, items, alerts, outbox, silences, cooldowns", _INITIAL, _INITIAL_POSTGRESQL
@@ -141,6 +208,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     # The page lists failed, silenced and cooldown deliveries newest first, a page at a time.
     Migration(3, "outbox by status and change time", _OUTBOX_CHANGED, _OUTBOX_CHANGED),
+    Migration(
+        4,
+        "stories, their reports and alerts; messages per alert",
+        _STORIES,
+        _STORIES.replace(" REAL", " DOUBLE PRECISION"),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version
@@ -155,6 +228,12 @@ TABLES = (
     "silences",
     "cooldowns",
     "disabled_notifiers",
+    "stories",
+    "story_items",
+    "story_terms",
+    "term_counts",
+    "story_alerts",
+    "ladder_marks",
 )
 NOT_COPIED = ("replicas", "schema_migrations")
 IDENTITY = {"silences": "id"}  # PostgreSQL's counter must continue after the copied ids

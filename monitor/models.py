@@ -45,6 +45,8 @@ class Item:
     content: str = ""
     published: datetime | None = None  # always timezone-aware when set
     categories: tuple[str, ...] = ()
+    author: str = ""  # author / dc:creator, as the feed gives it
+    source: str = ""  # RSS <source>: the outlet an aggregator took the item from
 
     def text(self, field_name: str) -> str:
         if field_name not in TEXT_FIELDS:
@@ -75,50 +77,167 @@ class Match:
     patterns: tuple[str, ...] = ()
 
 
-def alert_id(rule_id: str, feed: str, item_key: str) -> str:
-    """The same rule on the same item always gives the same id, across retries and restarts."""
-    digest = hashlib.sha256(f"{rule_id}\x00{feed}\x00{item_key}".encode()).hexdigest()
+def alert_id(scope: str, story_id: str) -> str:
+    """One alert per story and scope (a ladder, or a rule outside any ladder), for good."""
+    digest = hashlib.sha256(f"{scope}\x00{story_id}".encode()).hexdigest()
     return f"alert_{digest[:32]}"
+
+
+def message_id(alert: str, version: int) -> str:
+    """Each message about an alert (created, then each update) has its own id: the webhook-id,
+    the same on every retry of that message."""
+    digest = hashlib.sha256(f"{alert}\x00{version}".encode()).hexdigest()
+    return f"msg_{digest[:32]}"
+
+
+@dataclass(frozen=True)
+class StoryReport:
+    """One item of a story, as a message lists it."""
+
+    title: str
+    link: str
+    feed: str
+    outlet: str
+    source: str  # the independent source it counts for (a wire agency for copies)
+    published: datetime | None = None
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "link": self.link,
+            "feed": self.feed,
+            "outlet": self.outlet,
+            "source": self.source,
+            "published": self.published.isoformat() if self.published else None,
+        }
+
+
+@dataclass(frozen=True)
+class StoryInfo:
+    """The story an alert is about: one real-world occurrence, as told by every outlet."""
+
+    id: str
+    title: str
+    sources: int  # independent sources: syndicated copies count once
+    first_seen: datetime
+    last_seen: datetime
+    items: tuple[StoryReport, ...] = ()
+
+    @property
+    def outlets(self) -> list[str]:
+        return sorted({report.source for report in self.items})
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "sources": self.sources,
+            "outlets": self.outlets,
+            "first_seen": self.first_seen.isoformat(),
+            "last_seen": self.last_seen.isoformat(),
+            "items": [report.payload() for report in self.items],
+        }
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any]) -> StoryInfo:
+        return cls(
+            id=data["id"],
+            title=data.get("title", ""),
+            sources=int(data.get("sources", 1)),
+            first_seen=datetime.fromisoformat(data["first_seen"]),
+            last_seen=datetime.fromisoformat(data["last_seen"]),
+            items=tuple(
+                StoryReport(
+                    title=r.get("title", ""),
+                    link=r.get("link", ""),
+                    feed=r.get("feed", ""),
+                    outlet=r.get("outlet", ""),
+                    source=r.get("source", ""),
+                    published=datetime.fromisoformat(r["published"])
+                    if r.get("published")
+                    else None,
+                )
+                for r in data.get("items", ())
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class LadderInfo:
+    """Where an alert stands on its escalation ladder."""
+
+    id: str
+    title: str
+    rung: int
+    rungs: int  # how many rungs the ladder has
+
+    def payload(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "rung": self.rung, "rungs": self.rungs}
+
+
+CREATED = "alert.created"
+UPDATED = "alert.updated"
+STEP_UP = "step_up"
 
 
 @dataclass(frozen=True)
 class Alert:
-    """A match ready to deliver. `id` is what receivers use to tell a retry from a new alert."""
+    """One message about one alert, ready to deliver.
+
+    `id` names the alert (one per story and ladder or rule) and never changes; `message_id`
+    names this message (the created one, or one update) and is what receivers use to tell a
+    retry from a new message.
+    """
 
     id: str
     rule: RuleInfo
-    item: Item
+    item: Item  # the report that triggered this message
     matched: tuple[str, ...]
     detected_at: datetime
     values: Mapping[str, float] = field(default_factory=dict)
     feed_tags: tuple[str, ...] = ()
-    patterns: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()  # the rule terms that matched (`matched` has the words)
+    event: str = CREATED
+    version: int = 1
+    story: StoryInfo | None = None
+    rules: tuple[str, ...] = ()  # every rule of the alert's scope the story matched, top first
+    ladder: LadderInfo | None = None
+    escalation: str | None = None  # "step_up": the story lifted its ladder above recent rungs
+    changes: tuple[str, ...] = ()  # what an update changed, in words
+    message_id: str = ""  # derived from id and version unless given (messages of old releases)
 
-    @classmethod
-    def from_match(
-        cls, match: Match, item: Item, detected_at: datetime, feed_tags: tuple[str, ...] = ()
-    ) -> Alert:
-        return cls(
-            id=alert_id(match.rule.id, item.feed, item.key),
-            rule=match.rule,
-            item=item,
-            matched=match.matched,
-            detected_at=detected_at,
-            values=dict(match.values),
-            feed_tags=feed_tags,
-            patterns=match.patterns,
-        )
+    def __post_init__(self) -> None:
+        if not self.message_id:
+            object.__setattr__(self, "message_id", message_id(self.id, self.version))
+
+    @property
+    def first_message_id(self) -> str:
+        return message_id(self.id, 1)
+
+    @property
+    def sources(self) -> int:
+        return self.story.sources if self.story is not None else 1
+
+    @property
+    def step_up(self) -> bool:
+        return self.escalation == STEP_UP
 
     def payload(self) -> dict[str, Any]:
         """The JSON document a webhook receives (and what the outbox stores)."""
         return {
             "id": self.id,
+            "message_id": self.message_id,
+            "event": self.event,
+            "version": self.version,
             "rule": {
                 "id": self.rule.id,
                 "title": self.rule.title,
                 "severity": self.rule.severity.label,
                 "tags": list(self.rule.tags),
             },
+            "rules": list(self.rules) or [self.rule.id],
+            "ladder": self.ladder.payload() if self.ladder else None,
+            "escalation": self.escalation,
             "item": {
                 "title": self.item.title,
                 "link": self.item.link,
@@ -127,9 +246,12 @@ class Alert:
                 "summary": self.item.summary,
                 "key": self.item.key,
             },
+            "story": self.story.payload() if self.story else None,
             "matched": list(self.matched),
             "patterns": list(self.patterns),
-            "values": dict(self.values),
+            "values": {name: _number(value) for name, value in self.values.items()},
+            "changes": list(self.changes),
+            "feed_tags": list(self.feed_tags),
             "detected_at": self.detected_at.isoformat(),
         }
 
@@ -139,6 +261,8 @@ class Alert:
         rule = data["rule"]
         item = data["item"]
         published = item.get("published")
+        ladder = data.get("ladder")
+        story = data.get("story")
         return cls(
             id=data["id"],
             rule=RuleInfo(
@@ -159,4 +283,18 @@ class Alert:
             detected_at=datetime.fromisoformat(data["detected_at"]),
             values=dict(data.get("values", {})),
             patterns=tuple(data.get("patterns", ())),
+            feed_tags=tuple(data.get("feed_tags", ())),
+            event=data.get("event", CREATED),
+            version=int(data.get("version", 1)),
+            story=StoryInfo.from_payload(story) if story else None,
+            rules=tuple(data.get("rules", ())),
+            ladder=LadderInfo(**ladder) if ladder else None,
+            escalation=data.get("escalation"),
+            changes=tuple(data.get("changes", ())),
+            message_id=data.get("message_id", ""),
         )
+
+
+def _number(value: float) -> float | int:
+    """Whole numbers go out as integers ("killed": 5, not 5.0)."""
+    return int(value) if float(value).is_integer() else value

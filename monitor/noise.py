@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
-from monitor.models import Alert, Severity
+from monitor.models import CREATED, Alert, Severity
 
 
 def next_local_time(clock: time, zone: tzinfo, now: float) -> float:
@@ -165,7 +165,8 @@ def decide(
     for silence in silences:
         if silence.covers(alert, now):
             return Decision("silenced", silence.describe())
-    if not length:
+    if not length or alert.event != CREATED or alert.step_up:
+        # A cooldown holds back new alerts: never the updates of one sent, nor a step-up.
         return Decision("pending")
     if cooldown is not None and cooldown.suppresses(alert.rule.severity, length, now):
         return Decision("cooldown", cooldown.describe())

@@ -1,4 +1,5 @@
-"""One poll of one feed: fetch -> parse -> keep unseen -> match -> record, in one transaction.
+"""One poll of one feed: fetch -> parse -> keep unseen -> match -> place in stories -> record,
+in one transaction.
 
 Failures are recorded on the feed (with backoff) and logged; they never raise into the loop,
 so one broken feed cannot stop the others.
@@ -12,7 +13,6 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 
 from monitor import metrics
 from monitor.backoff import feed_retry_delay
@@ -22,9 +22,10 @@ from monitor.feeds.article import ArticleFetcher
 from monitor.feeds.fetch import Fetcher
 from monitor.feeds.parse import read_entries
 from monitor.models import Alert, Item
-from monitor.routing import plans_for
 from monitor.rules import Rulebook
-from monitor.store import FeedState, QueuedAlert, Store
+from monitor.store import FeedState, Store
+from monitor.stories.features import describe
+from monitor.stories.tracker import Matched, event_time, track
 
 log = logging.getLogger("monitor.poll")
 
@@ -48,25 +49,19 @@ def is_stale(item: Item, now: float, max_age: float | None) -> bool:
     return item.published.timestamp() < now - max_age
 
 
-def alerts_for(
-    items: Sequence[Item],
-    rulebook: Rulebook,
-    routes: Sequence[Route],
-    feed: FeedSettings,
-    now: float,
-    max_age: float | None,
-) -> list[QueuedAlert]:
-    """Match new items against the rulebook and route each alert. Pure."""
-    detected_at = datetime.fromtimestamp(now, UTC)
-    queued: list[QueuedAlert] = []
+def matches_for(
+    items: Sequence[Item], rulebook: Rulebook, now: float, max_age: float | None
+) -> list[Matched]:
+    """The new items some rule matches, with what the story clusterer needs of them. Pure."""
+    found: list[Matched] = []
     for item in items:
         if is_stale(item, now, max_age):
             continue
-        for match in rulebook.match(item):
-            alert = Alert.from_match(match, item, detected_at, feed_tags=feed.tags)
-            plans = plans_for(alert, routes, now)
-            queued.append(QueuedAlert(alert, plans, rulebook.cooldowns.get(alert.rule.id)))
-    return queued
+        matches = rulebook.match(item)
+        if matches:
+            at = event_time(item, now)
+            found.append(Matched(item, tuple(matches), describe(item, at), at))
+    return found
 
 
 async def with_full_text(
@@ -173,14 +168,24 @@ async def poll_feed(
     now = time.time()
     if articles is not None and feed.full_text != "off":
         new_items = await with_full_text(new_items, feed, articles, rulebook, now, max_age)
-    queued = await asyncio.to_thread(alerts_for, new_items, rulebook, routes, feed, now, max_age)
-    store.record_poll(validators, new_items, queued, now)
+    matched = await asyncio.to_thread(matches_for, new_items, rulebook, now, max_age)
+    # Placing items in stories reads and writes story state: it runs here, on the loop thread,
+    # with no await between the read and the write, in the same transaction as marking seen.
+    with store.transaction():
+        store.record_poll(validators, new_items, (), now)
+        queued = track(store, rulebook, routes, feed, matched, now)
     for entry in queued:
+        alert = entry.alert
         log.info(
-            "rule %s matched %r",
-            entry.alert.rule.id,
-            entry.alert.item.title,
-            extra={"feed": feed.name, "rule": entry.alert.rule.id, "alert_id": entry.alert.id},
+            "%s %s: rule %s matched %r (story %s, %d independent sources)%s",
+            alert.event,
+            alert.id,
+            alert.rule.id,
+            alert.item.title,
+            alert.story.id if alert.story else "-",
+            alert.sources,
+            f" [{'; '.join(alert.changes)}]" if alert.changes else "",
+            extra={"feed": feed.name, "rule": alert.rule.id, "alert_id": alert.id},
         )
     return PollOutcome(
         feed.name,

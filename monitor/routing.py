@@ -13,6 +13,8 @@ def route_matches(route: Route, alert: Alert) -> bool:
     """A route takes an alert when every filter it sets is satisfied (unset filters match all)."""
     if alert.rule.severity < route.min_severity:
         return False
+    if route.escalation is not None and alert.escalation != route.escalation:
+        return False
     if route.rules and alert.rule.id not in route.rules:
         return False
     if route.feeds and alert.item.feed not in route.feeds:
@@ -44,7 +46,8 @@ def plans_for(alert: Alert, routes: Sequence[Route], now: float) -> tuple[Delive
             group=route.group,
             digest=route.digest,
             zone=route.timezone,
-            quiet=route.quiet_hours,
+            # A step-up is the news the watch exists for: it pierces quiet hours like critical.
+            quiet=None if alert.step_up else route.quiet_hours,
         )
         for name in route.notify:
             plans.setdefault(name, DeliveryPlan(name, hold.until, hold.group))

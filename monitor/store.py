@@ -15,17 +15,24 @@ import os
 import secrets
 import socket
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from monitor.db import Row, connect
 from monitor.migrations import migrate
 from monitor.models import Alert, Item, Severity
 from monitor.noise import Cooldown, DeliveryPlan, Silence, decide
+from monitor.stories.cluster import Candidate, Member
+from monitor.stories.features import Features
+from monitor.stories.lifecycle import Announced
 
 _IN_CHUNK = 500  # stays under SQLite's bound-parameter limit
+MEMBERS_COMPARED = 24  # latest reports of a story an item is compared with: bounds the cost
+CANDIDATES = 12  # stories sharing the most terms that an item is compared with
+FEATURES_CACHE = 50_000  # parsed report features kept in memory
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,74 @@ class Delivery:
     hold_until: float = 0.0
     group: str | None = None
     updated_at: float = 0.0
+    message_id: str = ""  # the webhook-id this delivery goes out under
+
+    def __post_init__(self) -> None:
+        if not self.message_id:
+            object.__setattr__(self, "message_id", self.alert.message_id)
+
+
+@dataclass(frozen=True)
+class StoryItem:
+    """A matched report as its story records it."""
+
+    feed: str
+    key: str
+    title: str
+    link: str
+    outlet: str
+    source: str
+    at: float  # when the occurrence was reported: published (if sane), else first seen
+    published: str | None
+    features: Features
+    hits: list[dict[str, object]]  # {"rule", "values", "matched"} per rule the item matched
+
+
+@dataclass(frozen=True)
+class StoryRow:
+    id: str
+    title: str
+    first_at: float
+    last_at: float
+    sources: int
+
+
+@dataclass(frozen=True)
+class StoryReportRow:
+    feed: str
+    key: str
+    title: str
+    link: str
+    outlet: str
+    source: str
+    at: float
+    published: str | None
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    """One message about an alert and one of its deliveries (notifier None: no route took it)."""
+
+    message_id: str
+    alert_id: str
+    event: str
+    rule: str
+    created_at: float
+    notifier: str | None
+    status: str | None
+    updated_at: float | None
+
+
+def _message(payload: str, message_id: str) -> Alert:
+    """The alert a stored message carries; one recorded before stories keeps its row id."""
+    data = json.loads(payload)
+    data.setdefault("message_id", message_id)
+    return Alert.from_payload(data)
+
+
+def _story_row(row: Any) -> StoryRow:
+    return StoryRow(row["id"], row["title"], row["first_at"], row["last_at"], row["sources"])
 
 
 class Store:
@@ -108,6 +183,8 @@ class Store:
     file enforces) or PostgreSQL (any number of replicas). Opening applies missing migrations."""
 
     def __init__(self, state: Path | str) -> None:
+        self._depth = 0
+        self._features_cache: dict[tuple[str, str], tuple[Features, frozenset[str]]] = {}
         self.db = connect(state)
         try:
             migrate(self.db)
@@ -124,9 +201,27 @@ class Store:
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self.close()
 
-    def _transaction(self) -> AbstractContextManager[None]:
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One database transaction; nested calls join the outermost one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
         transaction: AbstractContextManager[None] = self.db.transaction()
-        return transaction
+        with transaction:
+            self._depth = 1
+            try:
+                yield
+            finally:
+                self._depth = 0
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Everything inside commits together or not at all (nested calls join it)."""
+        return self._transaction()
 
     # -- feeds ---------------------------------------------------------------
 
@@ -283,19 +378,28 @@ class Store:
             self._upsert_feed(updated)
         return updated
 
+    def queue(self, queued: QueuedAlert, now: float) -> None:
+        """Record one message and its deliveries (once: a message id is queued only once)."""
+        with self._transaction():
+            self._queue(queued, now)
+
     def _queue(self, queued: QueuedAlert, now: float) -> None:
         alert = queued.alert
         cursor = self.db.execute(
-            """INSERT INTO alerts (id, rule_id, severity, feed, item_key, payload, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+            """INSERT INTO alerts (id, rule_id, severity, feed, item_key, payload, created_at,
+                   alert_key, story_id, event)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
             (
-                alert.id,
+                alert.message_id,
                 alert.rule.id,
                 int(alert.rule.severity),
                 alert.item.feed,
                 alert.item.key,
                 json.dumps(alert.payload()),
                 now,
+                alert.id,
+                alert.story.id if alert.story else None,
+                alert.event,
             ),
         )
         if cursor.rowcount == 0:
@@ -307,7 +411,17 @@ class Store:
                 updated_at, hold_until, group_key)
                VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
             [
-                (alert.id, p.notifier, status, p.hold_until, why, now, now, p.hold_until, p.group)
+                (
+                    alert.message_id,
+                    p.notifier,
+                    status,
+                    p.hold_until,
+                    why,
+                    now,
+                    now,
+                    p.hold_until,
+                    p.group,
+                )
                 for p in queued.plans
             ],
         )
@@ -372,6 +486,348 @@ class Store:
         )
         return {row["rule_id"]: int(row["n"]) for row in rows}
 
+    # -- stories -------------------------------------------------------------
+
+    def story_candidates(
+        self, terms: Sequence[str], since: float, until: float, limit: int = CANDIDATES
+    ) -> list[Candidate]:
+        """Stories active between `since` and `until` that share the most `terms`, with their
+        latest members."""
+        if not terms:
+            return []
+        marks = ",".join("?" * len(terms))
+        ids = [
+            row["story_id"]
+            for row in self.db.execute(
+                f"""SELECT t.story_id, count(*) AS shared FROM story_terms t
+                    JOIN stories s ON s.id = t.story_id
+                    WHERE t.term IN ({marks}) AND t.last_at >= ? AND s.first_at <= ?
+                    GROUP BY t.story_id ORDER BY shared DESC, t.story_id LIMIT ?""",
+                (*terms, since, until, limit),
+            )
+        ]
+        members = self._members(ids)
+        return [Candidate(story_id, tuple(members.get(story_id, ()))) for story_id in ids]
+
+    def story_members(self, story_id: str) -> list[Member]:
+        """The story's latest reports (at most MEMBERS_COMPARED): an item is compared with these."""
+        return self._members([story_id]).get(story_id, [])
+
+    def _members(self, story_ids: Sequence[str]) -> dict[str, list[Member]]:
+        if not story_ids:
+            return {}
+        marks = ",".join("?" * len(story_ids))
+        rows = self.db.execute(
+            f"""SELECT story_id, feed, item_key, at, outlet, source, features, hits FROM (
+                    SELECT story_id, feed, item_key, at, outlet, source, features, hits,
+                        row_number() OVER (
+                            PARTITION BY story_id ORDER BY at DESC, feed, item_key) AS recent
+                    FROM story_items WHERE story_id IN ({marks})) AS latest
+                WHERE recent <= ? ORDER BY story_id, at DESC""",
+            (*story_ids, MEMBERS_COMPARED),
+        )
+        found: dict[str, list[Member]] = {}
+        for row in rows:
+            features, rules = self._parsed(
+                row["feed"], row["item_key"], row["features"], row["hits"]
+            )
+            found.setdefault(row["story_id"], []).append(
+                Member(
+                    key=f"{row['feed']}\x00{row['item_key']}",
+                    at=row["at"],
+                    outlet=row["outlet"],
+                    source=row["source"],
+                    features=features,
+                    rules=rules,
+                )
+            )
+        return found
+
+    def _parsed(
+        self, feed: str, key: str, features: str, hits: str
+    ) -> tuple[Features, frozenset[str]]:
+        """Parsed once per process: what a report says and which rules it matched never change."""
+        cached = self._features_cache.get((feed, key))
+        if cached is None:
+            if len(self._features_cache) >= FEATURES_CACHE:
+                self._features_cache.clear()
+            rules = frozenset(str(hit["rule"]) for hit in json.loads(hits))
+            cached = (Features.from_json(json.loads(features)), rules)
+            self._features_cache[(feed, key)] = cached
+        return cached
+
+    def story_hits(self, story_id: str) -> list[tuple[float, str, list[dict[str, object]]]]:
+        """(time, source, rule hits) of every report in the story, oldest first."""
+        rows = self.db.execute(
+            "SELECT at, source, hits FROM story_items WHERE story_id = ? ORDER BY at",
+            (story_id,),
+        )
+        return [(row["at"], row["source"], json.loads(row["hits"])) for row in rows]
+
+    def term_frequencies(self, terms: Sequence[str]) -> tuple[dict[str, int], int]:
+        """How many stories have each term, and how many stories there are."""
+        counts: dict[str, int] = {}
+        for start in range(0, len(terms), _IN_CHUNK):
+            chunk = terms[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(
+                f"SELECT term, stories FROM term_counts WHERE term IN ({marks})", tuple(chunk)
+            ):
+                counts[row["term"]] = int(row["stories"])
+        total = self.db.execute("SELECT count(*) AS n FROM stories").fetchone()["n"]
+        return counts, int(total)
+
+    def add_to_story(self, story_id: str, report: StoryItem, now: float) -> StoryRow:
+        """Record `report` in its story (creating the story), refresh its terms and sources."""
+        with self._transaction():
+            self.db.execute(
+                """INSERT INTO stories (id, title, first_at, last_at, sources, created_at,
+                       updated_at) VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT DO NOTHING""",
+                (story_id, report.title, report.at, report.at, now, now),
+            )
+            self.db.execute(
+                """UPDATE stories SET
+                       first_at = CASE WHEN first_at > ? THEN ? ELSE first_at END,
+                       last_at = CASE WHEN last_at < ? THEN ? ELSE last_at END,
+                       updated_at = ? WHERE id = ?""",
+                (report.at, report.at, report.at, report.at, now, story_id),
+            )
+            rules = ",".join(dict.fromkeys(str(hit["rule"]) for hit in report.hits))
+            inserted = self.db.execute(
+                """INSERT INTO story_items (feed, item_key, story_id, title, link, outlet, source,
+                       at, published, features, hits, rules, added_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                (
+                    report.feed,
+                    report.key,
+                    story_id,
+                    report.title,
+                    report.link,
+                    report.outlet,
+                    report.source,
+                    report.at,
+                    report.published,
+                    json.dumps(report.features.to_json()),
+                    json.dumps(report.hits),
+                    f",{rules},",
+                    now,
+                ),
+            ).rowcount
+            if inserted:
+                self._index_terms(story_id, list(report.features.terms))
+                self.db.execute(
+                    """UPDATE stories SET sources = (SELECT count(DISTINCT source)
+                           FROM story_items WHERE story_id = ?) WHERE id = ?""",
+                    (story_id, story_id),
+                )
+            row = self.db.execute(
+                "SELECT id, title, first_at, last_at, sources FROM stories WHERE id = ?",
+                (story_id,),
+            ).fetchone()
+        return _story_row(row)
+
+    def _index_terms(self, story_id: str, terms: list[str]) -> None:
+        """Terms pick candidate stories: each story's terms carry its latest time."""
+        last_at = self.db.execute(
+            "SELECT last_at FROM stories WHERE id = ?", (story_id,)
+        ).fetchone()["last_at"]
+        known: set[str] = set()
+        if terms:
+            marks = ",".join("?" * len(terms))
+            known = {
+                row["term"]
+                for row in self.db.execute(
+                    f"SELECT term FROM story_terms WHERE story_id = ? AND term IN ({marks})",
+                    (story_id, *terms),
+                )
+            }
+        fresh = [t for t in terms if t not in known]
+        if fresh:
+            self.db.executemany(
+                """INSERT INTO term_counts (term, stories) VALUES (?, 1)
+                   ON CONFLICT (term) DO UPDATE SET stories = term_counts.stories + 1""",
+                [(t,) for t in fresh],
+            )
+            self.db.executemany(
+                "INSERT INTO story_terms (term, story_id, last_at) VALUES (?, ?, ?)",
+                [(t, story_id, last_at) for t in fresh],
+            )
+        self.db.execute(
+            "UPDATE story_terms SET last_at = ? WHERE story_id = ? AND last_at < ?",
+            (last_at, story_id, last_at),
+        )
+
+    def relabel_sources(self, story_id: str, member_keys: Sequence[str], source: str) -> None:
+        """Members found to copy a credited report count for its source (the story's count is
+        refreshed when the report itself is added)."""
+        with self._transaction():
+            self.db.executemany(
+                "UPDATE story_items SET source = ? WHERE story_id = ? AND feed = ? AND item_key = ?",
+                [(source, story_id, *key.split("\x00", 1)) for key in member_keys],
+            )
+
+    def story(self, story_id: str) -> StoryRow | None:
+        row = self.db.execute(
+            "SELECT id, title, first_at, last_at, sources FROM stories WHERE id = ?", (story_id,)
+        ).fetchone()
+        return _story_row(row) if row is not None else None
+
+    def story_reports(self, story_id: str) -> list[StoryReportRow]:
+        rows = self.db.execute(
+            """SELECT feed, item_key, title, link, outlet, source, at, published, rules
+               FROM story_items WHERE story_id = ? ORDER BY at, feed, item_key""",
+            (story_id,),
+        )
+        return [
+            StoryReportRow(
+                feed=row["feed"],
+                key=row["item_key"],
+                title=row["title"],
+                link=row["link"],
+                outlet=row["outlet"],
+                source=row["source"],
+                at=row["at"],
+                published=row["published"],
+                rules=tuple(r for r in str(row["rules"]).split(",") if r),
+            )
+            for row in rows
+        ]
+
+    def stories(
+        self, since: float | None = None, rule: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[StoryRow]:
+        """Stories last reported at or after `since`, newest first; with `rule`, only those an
+        item matched that rule in."""
+        where: list[str] = ["1 = 1"]
+        params: list[object] = []
+        if since is not None:
+            where.append("s.last_at >= ?")
+            params.append(since)
+        if rule is not None:
+            where.append(
+                "EXISTS (SELECT 1 FROM story_items i WHERE i.story_id = s.id AND i.rules LIKE ?)"
+            )
+            params.append(f"%,{rule},%")
+        rows = self.db.execute(
+            f"""SELECT s.id, s.title, s.first_at, s.last_at, s.sources FROM stories s
+                WHERE {" AND ".join(where)} ORDER BY s.last_at DESC, s.id LIMIT ? OFFSET ?""",
+            (*params, limit, offset),
+        ).fetchall()
+        return [_story_row(row) for row in rows]
+
+    def alert_state(self, alert_id: str) -> Announced | None:
+        row = self.db.execute("SELECT state FROM story_alerts WHERE id = ?", (alert_id,)).fetchone()
+        if row is None:
+            return None
+        data = json.loads(row["state"])
+        return Announced(
+            version=int(data["version"]),
+            rule=data["rule"],
+            severity=Severity(int(data["severity"])),
+            rung=data.get("rung"),
+            sources=int(data["sources"]),
+            values=dict(data.get("values", {})),
+            rules=tuple(data.get("rules", ())),
+        )
+
+    def save_alert_state(
+        self, alert_id: str, story_id: str, scope: str, state: Announced, now: float
+    ) -> None:
+        data = {
+            "version": state.version,
+            "rule": state.rule,
+            "severity": int(state.severity),
+            "rung": state.rung,
+            "sources": state.sources,
+            "values": dict(state.values),
+            "rules": list(state.rules),
+        }
+        with self._transaction():
+            self.db.execute(
+                """INSERT INTO story_alerts (id, story_id, scope, state, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET
+                   state = excluded.state, updated_at = excluded.updated_at""",
+                (alert_id, story_id, scope, json.dumps(data), now, now),
+            )
+
+    def story_alerts(self, story_id: str) -> list[tuple[str, str, Announced]]:
+        """(alert id, scope, what it announced) for each alert of a story."""
+        rows = self.db.execute(
+            "SELECT id, scope FROM story_alerts WHERE story_id = ? ORDER BY created_at, id",
+            (story_id,),
+        ).fetchall()
+        found = []
+        for row in rows:
+            state = self.alert_state(row["id"])
+            if state is not None:
+                found.append((row["id"], row["scope"], state))
+        return found
+
+    def story_messages(self, story_id: str) -> list[MessageRow]:
+        """Every message sent about a story's alerts, with where each delivery stands."""
+        rows = self.db.execute(
+            """SELECT a.id, a.alert_key, a.event, a.rule_id, a.created_at,
+                      d.notifier, d.status, d.updated_at
+               FROM alerts a LEFT JOIN deliveries d ON d.alert_id = a.id
+               WHERE a.story_id = ? ORDER BY a.created_at, a.id, d.notifier""",
+            (story_id,),
+        ).fetchall()
+        return [
+            MessageRow(
+                row["id"],
+                row["alert_key"] or row["id"],
+                row["event"],
+                row["rule_id"],
+                row["created_at"],
+                row["notifier"],
+                row["status"],
+                row["updated_at"],
+            )
+            for row in rows
+        ]
+
+    def ladder_highest(self, ladder: str, since: float, exclude_story: str) -> int | None:
+        """The highest rung another story reached on `ladder` since `since` (story time)."""
+        row = self.db.execute(
+            """SELECT max(rung) AS rung FROM ladder_marks
+               WHERE ladder = ? AND at >= ? AND story_id != ?""",
+            (ladder, since, exclude_story),
+        ).fetchone()
+        return int(row["rung"]) if row["rung"] is not None else None
+
+    def mark_ladder(self, ladder: str, story_id: str, rung: int, rule: str, at: float) -> None:
+        """The story reached `rung` (by `rule`) at story time `at`; a lower rung changes nothing."""
+        with self._transaction():
+            self.db.execute(
+                """INSERT INTO ladder_marks (ladder, story_id, rung, rule_id, at)
+                   VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                (ladder, story_id, rung, rule, at),
+            )
+            self.db.execute(
+                """UPDATE ladder_marks SET rung = ?, rule_id = ?, at = ?
+                   WHERE ladder = ? AND story_id = ? AND rung < ?""",
+                (rung, rule, at, ladder, story_id, rung),
+            )
+
+    def ladder_top(self, ladder: str, since: float) -> tuple[int, str] | None:
+        """The highest rung reached on `ladder` since `since`, and the rule that reached it."""
+        row = self.db.execute(
+            """SELECT rung, rule_id FROM ladder_marks WHERE ladder = ? AND at >= ?
+               ORDER BY rung DESC, at DESC LIMIT 1""",
+            (ladder, since),
+        ).fetchone()
+        return (int(row["rung"]), str(row["rule_id"])) if row is not None else None
+
+    def ladder_days(self, ladder: str, since: float) -> dict[str, int]:
+        """The highest rung reached on each UTC day since `since`: {"2025-10-15": 3, ...}."""
+        days: dict[str, int] = {}
+        for row in self.db.execute(
+            "SELECT rung, at FROM ladder_marks WHERE ladder = ? AND at >= ?", (ladder, since)
+        ):
+            day = utc_from_timestamp(row["at"]).date().isoformat()
+            days[day] = max(days.get(day, 0), int(row["rung"]))
+        return dict(sorted(days.items()))
+
     # -- outbox --------------------------------------------------------------
 
     def _deliveries(
@@ -388,7 +844,7 @@ class Store:
     @staticmethod
     def _delivery(row: Row) -> Delivery:
         return Delivery(
-            alert=Alert.from_payload(json.loads(row["payload"])),
+            alert=_message(row["payload"], row["alert_id"]),
             notifier=row["notifier"],
             status=row["status"],
             attempts=row["attempts"],
@@ -398,6 +854,7 @@ class Store:
             hold_until=row["hold_until"],
             group=row["group_key"],
             updated_at=row["updated_at"],
+            message_id=row["alert_id"],
         )
 
     def due_deliveries(
@@ -517,11 +974,13 @@ class Store:
                     (now, now),
                 )
             else:
+                # The id of one message, or of an alert: then every message of it.
                 cursor = self.db.execute(
                     """UPDATE deliveries SET status = 'pending', attempts = 0,
                            next_attempt_at = ?, updated_at = ?
-                       WHERE status IN ('failed', 'silenced', 'cooldown') AND alert_id = ?""",
-                    (now, now, alert_id),
+                       WHERE status IN ('failed', 'silenced', 'cooldown') AND (alert_id = ?
+                           OR alert_id IN (SELECT id FROM alerts WHERE alert_key = ?))""",
+                    (now, now, alert_id, alert_id),
                 )
         return cursor.rowcount
 

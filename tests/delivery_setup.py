@@ -21,12 +21,18 @@ rules:
 """
 
 
+def ordinal(number: int) -> str:
+    if 10 <= number % 100 <= 20:
+        return f"{number}th"
+    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
+
+
 def sorties(count: int) -> list[Story]:
-    """`count` distinct stories that each match RULE_ID."""
+    """`count` distinct occurrences (each its own story: its own ordinal) that match RULE_ID."""
     return [
         Story(
             f"sortie-{n}",
-            f"US B-52 bombers fly sortie {n} near Venezuela",
+            f"US B-52 bombers fly their {ordinal(n + 1)} sortie near Venezuela",
             "The flight stayed in international airspace, officials said.",
         )
         for n in range(count)

@@ -14,15 +14,19 @@ class Story:
     title: str
     summary: str = ""
     age: timedelta = timedelta(minutes=10)  # published this long before now
+    author: str = ""
 
 
-def rss(stories: list[Story], *, title: str = "Test Wire") -> str:
+def rss(stories: list[Story], *, title: str = "Test Wire", site: str = "news.example.org") -> str:
+    """An RSS document; `site` is the host of every item's link (the outlet that published it)."""
     now = datetime.now(UTC)
     items = "".join(
         f"""
     <item>
       <title>{escape(s.title)}</title>
-      <link>https://news.example.org/{escape(s.guid)}</link>
+      <link>https://{escape(site)}/{escape(s.guid)}</link>{
+            f"<author>{escape(s.author)}</author>" if s.author else ""
+        }
       <guid isPermaLink="false">{escape(s.guid)}</guid>
       <pubDate>{format_datetime(now - s.age)}</pubDate>
       <description>{escape("<p>" + s.summary + "</p>")}</description>

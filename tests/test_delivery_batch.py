@@ -73,7 +73,9 @@ class TestBatches:
         assert deliver(store, hook).sent == 3
         [received] = webhook_receiver.received
         body = received.json()
-        assert body["id"] == batch_id(a.id for a in ALERTS) == received.headers["webhook-id"]
+        assert (
+            body["id"] == batch_id(a.message_id for a in ALERTS) == received.headers["webhook-id"]
+        )
         assert [a["item"]["title"] for a in body["alerts"]] == [
             "Strike on a boat kills four",
             "Bombers over the Caribbean",
@@ -144,7 +146,7 @@ class TestBatches:
         assert subject.startswith("3 alerts: [CRITICAL] Strike on a boat kills four; [HIGH]")
         text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
         assert all(a.item.title in text for a in ALERTS)
-        assert batch_id(a.id for a in ALERTS) in str(message["Message-ID"])
+        assert batch_id(a.message_id for a in ALERTS) in str(message["Message-ID"])
 
     def test_a_group_goes_out_as_one_chat_message(
         self, store: Store, webhook_receiver: WebhookReceiver

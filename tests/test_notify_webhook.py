@@ -55,7 +55,7 @@ class TestSignedDelivery:
         assert webhook_receiver.unverified == []
         [hook] = webhook_receiver.received
         assert hook.json() == alert.payload()
-        assert hook.headers["webhook-id"] == alert.id
+        assert hook.headers["webhook-id"] == alert.message_id
         assert hook.headers["content-type"] == "application/json"
         assert hook.headers["webhook-signature"].startswith("v1,")
 
@@ -95,7 +95,7 @@ class TestSignedDelivery:
         """Unsigned webhooks still let the receiver deduplicate by webhook-id."""
         send(WebhookSettings("ops", webhook_receiver.url()), make_alert())
         [hook] = webhook_receiver.received
-        assert hook.headers["webhook-id"] == "alert_bombers-1"
+        assert hook.headers["webhook-id"] == make_alert().message_id
         assert abs(int(hook.headers["webhook-timestamp"]) - time.time()) < 300
         assert "webhook-signature" not in hook.headers
 
@@ -123,7 +123,7 @@ class TestFailures:
             h.headers["webhook-id"]
             for h in [*webhook_receiver.rejected, *webhook_receiver.received]
         }
-        assert ids == {alert.id}
+        assert ids == {alert.message_id}
         assert len(webhook_receiver.received) == 1
 
     def test_429_with_retry_after_seconds_is_honoured(

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from monitor.feeds.parse import read_entries
-from monitor.models import Alert, Item, Match, RuleInfo, Severity
+from monitor.models import Alert, Item, RuleInfo, Severity
 from monitor.noise import DeliveryPlan
 from monitor.store import QueuedAlert, Store
 
@@ -34,8 +34,13 @@ def item(key: str) -> Item:
 
 
 def queued(key: str, notifiers: tuple[str, ...] = ("ops", "desk")) -> QueuedAlert:
-    alert = Alert.from_match(
-        Match(RULE, ("bomber",), {"killed": 6.0}), item(key), datetime(2026, 11, 20, tzinfo=UTC)
+    alert = Alert(
+        id=f"alert_{key}",
+        rule=RULE,
+        item=item(key),
+        matched=("bomber",),
+        detected_at=datetime(2026, 11, 20, tzinfo=UTC),
+        values={"killed": 6.0},
     )
     return QueuedAlert(alert, tuple(DeliveryPlan(name, 1000.0) for name in notifiers))
 
@@ -68,6 +73,7 @@ def test_each_alert_is_queued_once_per_notifier(store: Store) -> None:
     store.record_poll(state, [item("a")], [queued("a")], now=1000.0)
     store.record_poll(state, [item("a")], [queued("a")], now=1001.0)
     due = store.due_deliveries(now=2000.0)
+    assert {d.message_id for d in due} == {queued("a").alert.message_id}
     assert sorted(d.notifier for d in due) == ["desk", "ops"]
     assert due[0].alert.values == {"killed": 6.0}
     assert due[0].alert.rule == RULE
@@ -77,7 +83,7 @@ def test_a_retry_waits_and_a_failure_becomes_a_dead_letter(store: Store) -> None
     """mark_retry postpones; mark_failed keeps the delivery visible and replayable."""
     state = store.feed_state("wire", "https://wire.example.org/rss")
     store.record_poll(state, [item("a")], [queued("a", ("ops",))], now=1000.0)
-    alert_id = store.due_deliveries(now=1000.0)[0].alert.id
+    alert_id = store.due_deliveries(now=1000.0)[0].message_id
     store.mark_retry([alert_id], "ops", "503", next_attempt_at=1300.0, now=1000.0)
     assert store.due_deliveries(now=1200.0) == []
     assert len(store.due_deliveries(now=1300.0)) == 1
@@ -114,9 +120,15 @@ def test_a_state_file_of_the_first_release_is_upgraded_in_place(tmp_path: Path) 
            CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);"""
     )
     alert = queued("a").alert
+    # The payload as the first release wrote it: no message id, no story.
+    first_release = {
+        key: value
+        for key, value in alert.payload().items()
+        if key in ("id", "rule", "item", "matched", "values", "detected_at")
+    }
     old.execute(
         "INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (alert.id, "bombers", 3, "wire", "a", json.dumps(alert.payload()), 900.0),
+        (alert.id, "bombers", 3, "wire", "a", json.dumps(first_release), 900.0),
     )
     old.execute(
         "INSERT INTO deliveries VALUES (?, 'ops', 'pending', 1, 950.0, '503', 900.0, 900.0)",
@@ -127,6 +139,8 @@ def test_a_state_file_of_the_first_release_is_upgraded_in_place(tmp_path: Path) 
     store = Store(path)
     [due] = store.due_deliveries(now=1000.0)
     assert (due.alert.id, due.attempts, due.hold_until) == (alert.id, 1, 900.0)
+    # Its retry goes out under the webhook-id it had before the upgrade.
+    assert due.message_id == alert.id
     store.add_silence("bombers", None, ends_at=2000.0, comment="", now=1000.0)
     assert [d.status for d in store.deliveries()] == ["silenced"]
 

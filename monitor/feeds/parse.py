@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 
@@ -130,9 +131,28 @@ def _from_feedparser(entry: dict[str, Any], feed_name: str, base_url: str) -> En
             content=content,
             published=_from_struct_time(parsed_date),
             categories=tuple(c for c in categories if c),
+            author=single_line(str(get(entry, "author") or ""))[:200],
+            source=_source_name(get(entry, "source")),
         )
 
     return Entry(key, build)
+
+
+def _source_name(source: Any) -> str:
+    """RSS `<source>` (the outlet an aggregator took the item from): its name, else its site."""
+    if not isinstance(source, Mapping):
+        return ""
+    name = single_line(str(source.get("title") or ""))
+    if not name and source.get("href"):
+        name = urlsplit(str(source["href"])).hostname or ""
+    return name[:200]
+
+
+def _json_author(entry: Mapping[str, Any]) -> str:
+    authors = entry.get("authors")
+    first = authors[0] if isinstance(authors, list) and authors else entry.get("author")
+    name = first.get("name") if isinstance(first, dict) else None
+    return single_line(name)[:200] if isinstance(name, str) else ""
 
 
 def _detail_text(value: str, detail: Mapping[str, Any] | None) -> str:
@@ -218,6 +238,7 @@ def _from_json_item(entry: Mapping[str, Any], feed_name: str, base_url: str) -> 
             content=content(),
             published=_from_rfc3339(date_text),
             categories=tuple(c for c in categories if c),
+            author=_json_author(entry),
         )
 
     return Entry(key, build)

@@ -27,8 +27,13 @@ def batch_id(alert_ids: Iterable[str]) -> str:
 
 
 def _ordered(alerts: Sequence[Alert]) -> list[Alert]:
-    """Most severe first, then in the order they were detected."""
-    return sorted(alerts, key=lambda a: (-a.rule.severity, a.detected_at))
+    """Each alert once, at its latest message (a story that grew during the window shows its
+    latest state); most severe first, then in the order they were detected."""
+    latest: dict[str, Alert] = {}
+    for alert in alerts:
+        if alert.id not in latest or alert.version > latest[alert.id].version:
+            latest[alert.id] = alert
+    return sorted(latest.values(), key=lambda a: (-a.rule.severity, a.detected_at))
 
 
 def batch_payload(alerts: Sequence[Alert], message_id: str) -> dict[str, Any]:

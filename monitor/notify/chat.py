@@ -45,7 +45,9 @@ class AppriseNotifier:
 
     async def send(self, alert: Alert) -> None:
         body = self._template.render(alert, chat_body)
-        await self._post(alert.id, chat_title(alert), body, _NOTIFY_TYPES[alert.rule.severity])
+        await self._post(
+            alert.message_id, chat_title(alert), body, _NOTIFY_TYPES[alert.rule.severity]
+        )
 
     async def send_batch(self, alerts: Sequence[Alert], batch_id: str) -> None:
         """One chat message listing every alert of a group window or digest."""

@@ -17,7 +17,7 @@ from email.policy import SMTP
 from email.utils import format_datetime
 
 from monitor.errors import DeliveryError
-from monitor.models import Alert
+from monitor.models import UPDATED, Alert
 from monitor.notify.batch import batch_html, batch_subject, batch_text
 from monitor.notify.render import (
     Template,
@@ -57,8 +57,9 @@ def smtp_error(exc: Exception) -> DeliveryError:
 
 
 class EmailNotifier:
-    """Sends one message per alert; the Message-ID is derived from the alert id, so a retry after
-    an uncertain failure carries the same Message-ID and mail clients can fold the duplicate."""
+    """Sends one message per alert message; the Message-ID is derived from the message id, so a
+    retry after an uncertain failure carries the same Message-ID and mail clients can fold the
+    duplicate. An update replies to the alert's first message, so a story reads as one thread."""
 
     def __init__(self, settings: EmailSettings) -> None:
         self.name = settings.name
@@ -70,13 +71,22 @@ class EmailNotifier:
 
     def message(self, alert: Alert, now: datetime) -> EmailMessage:
         """The complete message for `alert` (pure apart from rendering user templates)."""
-        return self._compose(
-            alert.id,
+        message = self._compose(
+            alert.message_id,
             self._subject.render(alert, email_subject),
             self._text.render(alert, email_text),
             self._html.render(alert, email_html),
             now,
         )
+        if alert.event == UPDATED:
+            first = f"<{alert.first_message_id}@{self._domain}>"
+            message["In-Reply-To"] = first
+            message["References"] = first
+        return message
+
+    @property
+    def _domain(self) -> str:
+        return self.settings.sender.rpartition("@")[2]
 
     def batch_message(self, alerts: Sequence[Alert], batch_id: str, now: datetime) -> EmailMessage:
         """One message listing several alerts (a group window or digest); the id is the batch's."""
@@ -93,8 +103,7 @@ class EmailNotifier:
         message["From"] = settings.sender
         message["To"] = ", ".join(settings.to)
         message["Date"] = format_datetime(now)
-        domain = settings.sender.rpartition("@")[2]
-        message["Message-ID"] = f"<{message_id}@{domain}>"
+        message["Message-ID"] = f"<{message_id}@{self._domain}>"
         message["X-News-Monitor-Alert"] = message_id
         message.set_content(clean_text(text))
         message.add_alternative(clean_text(html), subtype="html")

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment
 
 from monitor.errors import ConfigError
-from monitor.models import Alert
+from monitor.models import UPDATED, Alert
 
 log = logging.getLogger("monitor.notify")
 
@@ -202,19 +202,48 @@ class Template:
 # --- Default renderings (pure) -------------------------------------------------------------------
 
 
+def _story_note(alert: Alert) -> str:
+    """`3 independent sources`, with the step-up when there is one."""
+    note = f"{alert.sources} independent source{'s' if alert.sources != 1 else ''}"
+    if alert.step_up:
+        note += ", ESCALATION STEP-UP"
+    return note
+
+
 def email_subject(alert: Alert) -> str:
-    """`[HIGH] US bombers near Venezuela: <item title>`."""
-    return f"[{alert.rule.severity.name}] {alert.rule.title}: {alert.item.title}"
+    """`[HIGH] US bombers near Venezuela: <story title>`; an update says `Re: ` and what changed
+    (mail clients then thread it under the first message)."""
+    title = alert.story.title if alert.story else alert.item.title
+    subject = f"[{alert.rule.severity.name}] {alert.rule.title}: {title}"
+    if alert.event == UPDATED:
+        return f"Re: {subject} (update: {'; '.join(alert.changes) or 'new reports'})"
+    return subject
+
+
+def _story_lines(alert: Alert) -> list[str]:
+    if alert.story is None:
+        return []
+    lines = ["", f"Story: {_story_note(alert)}"]
+    if alert.ladder is not None:
+        lines.append(
+            f"Ladder: {alert.ladder.title}, rung {alert.ladder.rung} of {alert.ladder.rungs}"
+        )
+    if len(alert.rules) > 1:
+        lines.append(f"Also matched: {', '.join(alert.rules[1:])}")
+    for report in alert.story.items[-10:]:
+        lines.append(f"- [{report.source}] {report.title} {report.link}".rstrip())
+    return lines
 
 
 def email_text(alert: Alert) -> str:
     """The plain-text email body: headline, link, matched terms, extracted values."""
-    lines = [
-        f"{alert.rule.severity.name}: {alert.rule.title}",
-        "",
-        alert.item.title,
-        alert.item.link,
-    ]
+    heading = f"{alert.rule.severity.name}: {alert.rule.title}"
+    if alert.event == UPDATED:
+        heading = f"UPDATE {alert.version}: {heading}"
+    lines = [heading]
+    if alert.changes:
+        lines.append(f"What changed: {'; '.join(alert.changes)}")
+    lines += ["", alert.item.title, alert.item.link]
     if alert.item.published is not None:
         lines.append(f"Published: {alert.item.published.isoformat()}")
     lines.append(f"Feed: {alert.item.feed}")
@@ -223,7 +252,8 @@ def email_text(alert: Alert) -> str:
     lines += ["", f"Matched: {', '.join(alert.matched)}"]
     if alert.values:
         lines.append(f"Values: {_values_text(alert)}")
-    lines += ["", f"Rule: {alert.rule.id}    Alert: {alert.id}"]
+    lines += _story_lines(alert)
+    lines += ["", f"Rule: {alert.rule.id}    Alert: {alert.id}    Message: {alert.message_id}"]
     return "\n".join(lines) + "\n"
 
 
@@ -242,7 +272,10 @@ _DEFAULT_HTML = """\
 {% if item.summary %}<p>{{ item.summary }}</p>
 {% endif %}<p>Matched: {% for term in matched %}<code>{{ term }}</code>{% if not loop.last %}, {% endif %}{% endfor %}</p>
 {% if values_text %}<p>Values: {{ values_text }}</p>
-{% endif %}<p style="color:#777">Rule {{ rule.id }} &middot; alert {{ id }}</p>
+{% endif %}{% if story %}<p>Story: {{ story_note }}{% if ladder %} &middot; {{ ladder.title }}, rung {{ ladder.rung }} of {{ ladder.rungs }}{% endif %}</p>
+<ul>{% for report in story['items'][-10:] %}<li>[{{ report.source }}] {% if report.safe_link %}<a href="{{ report.safe_link }}">{{ report.title }}</a>{% else %}{{ report.title }}{% endif %}</li>{% endfor %}</ul>
+{% endif %}{% if changes %}<p>What changed: {{ changes | join("; ") }}</p>
+{% endif %}<p style="color:#777">Rule {{ rule.id }} &middot; alert {{ id }} &middot; message {{ message_id }}</p>
 </body></html>
 """
 
@@ -252,17 +285,30 @@ def email_html(alert: Alert) -> str:
     variables = context(alert, html=True)
     variables["raw_link"] = clean_line(alert.item.link)
     variables["values_text"] = _values_text(alert)
+    variables["story_note"] = _story_note(alert)
+    if variables.get("story"):
+        for report in variables["story"]["items"]:
+            report["safe_link"] = safe_link(report["link"]) or ""
     return _default_html().render(variables)
 
 
 def chat_title(alert: Alert) -> str:
-    """The title of a chat message (Apprise): severity and rule."""
-    return clean_line(f"[{alert.rule.severity.name}] {alert.rule.title}")
+    """The title of a chat message (Apprise): severity and rule; an update says so."""
+    prefix = "Update: " if alert.event == UPDATED else ""
+    return clean_line(f"{prefix}[{alert.rule.severity.name}] {alert.rule.title}")
 
 
 def chat_body(alert: Alert) -> str:
-    """The text of a chat message: headline, link, matched terms."""
+    """The text of a chat message: headline, link, matched terms; an update is one short line."""
+    if alert.event == UPDATED:
+        title = alert.story.title if alert.story else alert.item.title
+        return clean_line(
+            f"{title}: {'; '.join(alert.changes) or 'new reports'} ({_story_note(alert)}) "
+            f"{alert.item.link}"
+        )
     lines = [clean_line(alert.item.title), clean_line(alert.item.link)]
+    if alert.story is not None:
+        lines.append(clean_line(_story_note(alert)))
     lines.append(f"Matched: {clean_line(', '.join(alert.matched))}")
     if alert.values:
         lines.append(f"Values: {_values_text(alert)}")
@@ -275,6 +321,12 @@ def log_line(alert: Alert) -> str:
         f"[{alert.rule.severity.name}] {alert.rule.title}: {alert.item.title} "
         f"<{alert.item.link}> matched {', '.join(alert.matched)}"
     )
+    if alert.event == UPDATED:
+        text = f"update {alert.version}: {text}"
+    if alert.story is not None:
+        text += f" ({_story_note(alert)})"
+    if alert.changes:
+        text += f" changed: {'; '.join(alert.changes)}"
     if alert.values:
         text += f" values {_values_text(alert)}"
     return clean_line(text)

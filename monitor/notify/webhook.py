@@ -1,7 +1,7 @@
 """The `webhook` channel: an HTTP POST of JSON following the Standard Webhooks specification.
 
-Every attempt carries `webhook-id` (the alert id: the same on every retry, so receivers can
-deduplicate), `webhook-timestamp`, and, when secrets are configured, `webhook-signature` with one
+Every attempt carries `webhook-id` (the message id: one per message, the creation of an alert or
+one of its updates, and the same on every retry, so receivers can deduplicate), `webhook-timestamp`, and, when secrets are configured, `webhook-signature` with one
 `v1,<base64>` signature per secret so receivers keep verifying during a key rotation.
 """
 
@@ -85,7 +85,7 @@ class WebhookNotifier:
         return headers
 
     async def send(self, alert: Alert) -> None:
-        await self._post(alert.id, self.body(alert))
+        await self._post(alert.message_id, self.body(alert))
 
     async def send_batch(self, alerts: Sequence[Alert], batch_id: str) -> None:
         """Several alerts in one POST: {"id": batch_id, "alerts": [payloads]}, webhook-id batch_id."""

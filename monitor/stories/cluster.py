@@ -1,0 +1,189 @@
+"""Which story a matched item belongs to, and which independent source it counts for. Pure.
+
+An item joins the most similar story active around its time, unless a discriminator vetoes it:
+two stories that differ in aircraft type, ordinal, day, sea or actor are two occurrences however
+alike their words (a wire template reused for the next strike reads almost the same). Similarity
+is a cosine over the items' weighted terms, each term weighted down by how many active stories
+share it (every story of one theatre says "Venezuela"); it is taken against each member of the
+story (single link), with a bonus when the item matched a rule the story matched.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from monitor.stories.features import Features, overlap
+
+WINDOW = 72 * 3600.0  # seconds around an item in which its story may have been reported
+JOIN_THRESHOLD = 0.34
+# Weekdays resolve against each outlet's publication time, which time zones and "announced on
+# Sunday a strike on Friday" blur by a day or two; occurrences further apart are distinct.
+MIN_DAYS_APART = 2
+COPY_THRESHOLD = 0.55  # shingle overlap from which an item is a copy of another's text
+SHARED_RULE_BONUS = 0.1
+NO_SHARED_RULE_PENALTY = 0.25
+SOFT_CONFLICT_PENALTY = 0.25
+LATE_PENALTY_PER_DAY = 0.2  # past the first day between the item and the story's nearest report
+
+
+@dataclass(frozen=True)
+class Member:
+    """An item already in a story, as the store keeps it."""
+
+    key: str  # feed and item key
+    at: float
+    outlet: str
+    source: str
+    features: Features
+    rules: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A story active around the item's time, with its members."""
+
+    story_id: str
+    members: tuple[Member, ...]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where an item goes: an existing story (or None: a new one), and the source it counts for."""
+
+    story_id: str | None
+    source: str
+    score: float = 0.0
+    copy_of: str | None = None  # the member whose text this item copies
+    vetoed: tuple[str, ...] = ()  # why more similar stories were not joined (for explain)
+    # Members that turn out to be uncredited copies of this credited item: they count for its
+    # source from now on (a copy that arrived before its original).
+    relabel: tuple[str, ...] = ()
+
+
+def _hard_conflicts(item: Features, members: Sequence[Member]) -> list[str]:
+    """Discriminators on which the item disagrees with every member that states one."""
+    reports = [m.features for m in members if not m.features.opinion]
+    found: list[str] = []
+
+    def disjoint(name: str, mine: set[object], theirs: set[object]) -> None:
+        if mine and theirs and not mine & theirs:
+            found.append(name)
+
+    disjoint("aircraft", set(item.aircraft), {a for f in reports for a in f.aircraft})
+    disjoint("ordinal", _set(item.ordinal), {f.ordinal for f in reports if f.ordinal})
+    stated = {day for f in reports for day in f.days}
+    if item.days and stated and _days_apart(item.days, stated) >= MIN_DAYS_APART:
+        found.append("day")
+    disjoint("sea", set(item.seas), {s for f in reports for s in f.seas})
+    disjoint("actor", _set(item.actor), {f.actor for f in reports if f.actor})
+    return found
+
+
+def _soft_conflicts(item: Features, members: Sequence[Member]) -> list[str]:
+    """Discriminators that may legitimately be revised within one occurrence (a running total)."""
+    reports = [m.features for m in members if not m.features.opinion]
+    found = []
+    totals = {f.total for f in reports if f.total}
+    if item.total and totals and item.total not in totals:
+        found.append("total")
+    destinations = {f.destination for f in reports if f.destination}
+    if item.destination and destinations and item.destination not in destinations:
+        found.append("destination")
+    return found
+
+
+def _days_apart(first: Iterable[str], second: Iterable[str]) -> int:
+    """The least distance in days between a date of `first` and one of `second`."""
+    return min(
+        abs((date.fromisoformat(a) - date.fromisoformat(b)).days) for a in first for b in second
+    )
+
+
+def _set(value: object) -> set[object]:
+    return set() if value is None else {value}
+
+
+def cosine(
+    first: Mapping[str, float], second: Mapping[str, float], idf: Mapping[str, float]
+) -> float:
+    shared = first.keys() & second.keys()
+    if not shared:
+        return 0.0
+    dot = sum(first[t] * second[t] * idf.get(t, 1.0) ** 2 for t in shared)
+    norm_a = math.sqrt(sum((w * idf.get(t, 1.0)) ** 2 for t, w in first.items()))
+    norm_b = math.sqrt(sum((w * idf.get(t, 1.0)) ** 2 for t, w in second.items()))
+    return dot / (norm_a * norm_b) if norm_a and norm_b else 0.0
+
+
+def idf_weights(document_frequency: Mapping[str, int], stories: int) -> dict[str, float]:
+    """Terms that many active stories share count less (smoothed, so one story changes little)."""
+    return {
+        term: math.log(1.0 + (stories + 2.0) / (count + 1.0))
+        for term, count in document_frequency.items()
+    }
+
+
+def _score(
+    item: Features, rules: frozenset[str], at: float, candidate: Candidate, idf: Mapping[str, float]
+) -> float:
+    best = max(cosine(item.terms, m.features.terms, idf) for m in candidate.members)
+    shared_rule = any(rules & m.rules for m in candidate.members)
+    best += SHARED_RULE_BONUS if shared_rule else -NO_SHARED_RULE_PENALTY
+    best -= SOFT_CONFLICT_PENALTY * len(_soft_conflicts(item, candidate.members))
+    gap = min(abs(at - m.at) for m in candidate.members)
+    best -= LATE_PENALTY_PER_DAY * max(0.0, gap / 86400.0 - 1.0)
+    return best
+
+
+def assign(
+    item: Features,
+    rules: frozenset[str],
+    at: float,
+    source: str,
+    credited: bool,
+    candidates: Sequence[Candidate],
+    idf: Mapping[str, float],
+) -> Assignment:
+    """The story for an item dated `at` that matched `rules`, among `candidates`.
+
+    `source` is the item's own source; `credited` says whether a credit line or byline named it
+    (then it stands), otherwise an item copying a member's text counts for that member's source.
+    Opinion never joins a story: it gets a story of its own that is never alerted on.
+    """
+    if item.opinion:
+        return Assignment(None, source)
+    vetoed: list[str] = []
+    best: tuple[float, Candidate] | None = None
+    for candidate in candidates:
+        conflicts = _hard_conflicts(item, candidate.members)
+        if conflicts:
+            vetoed.append(f"{candidate.story_id}: {', '.join(conflicts)} differ")
+            continue
+        copy = max(
+            ((overlap(item.shingles, m.features.shingles), m) for m in candidate.members),
+            key=lambda pair: pair[0],
+        )
+        if copy[0] >= COPY_THRESHOLD:
+            if not credited:
+                return Assignment(
+                    candidate.story_id, copy[1].source, 1.0 + copy[0], copy[1].key, tuple(vetoed)
+                )
+            relabel = tuple(
+                m.key
+                for m in candidate.members
+                if m.source == m.outlet
+                and m.source != source
+                and overlap(item.shingles, m.features.shingles) >= COPY_THRESHOLD
+            )
+            return Assignment(
+                candidate.story_id, source, 1.0 + copy[0], copy[1].key, tuple(vetoed), relabel
+            )
+        score = _score(item, rules, at, candidate, idf)
+        if best is None or score > best[0]:
+            best = (score, candidate)
+    if best is not None and best[0] >= JOIN_THRESHOLD:
+        return Assignment(best[1].story_id, source, best[0], None, tuple(vetoed))
+    return Assignment(None, source, best[0] if best else 0.0, None, tuple(vetoed))

@@ -1,0 +1,845 @@
+"""What a news item says about the occurrence it reports, as data a clusterer can compare. Pure.
+
+`describe(item, at)` reduces an item to:
+- weighted content terms (folded, stop words out, Spanish mapped onto English, light stemming),
+  the headline counting double, so two wordings of one occurrence share terms across languages;
+- discriminators, the facts that tell look-alike occurrences apart: aircraft types, ordinals
+  ("fourth strike"), running totals, the day the occurrence happened (weekdays resolved against
+  the publication date), seas, destinations (border or coast) and who acted (Coast Guard or
+  military). Each is read from the headline first and only then from the first sentence, so a
+  report of today's B-1B flight that recalls last week's B-52s is about the B-1Bs;
+- shingles of the text, which find copies of one text whatever credit line was cut;
+- whether the item is opinion (never part of a story, never a source).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from monitor.models import Item
+
+MAX_TEXT = 1200  # characters of summary/content read: the lead carries the occurrence
+MIN_LEAD_WORDS = 10
+
+_WORD_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z¿¡\"“'])")
+
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "said",
+        "says",
+        "say",
+        "according",
+        "told",
+        "amid",
+        "new",
+        "news",
+        "report",
+        "reports",
+        "reported",
+        "after",
+        "near",
+        "over",
+        "since",
+        "officials",
+        "official",
+        "week",
+        "weeks",
+        "day",
+        "days",
+        "year",
+        "years",
+        "time",
+        "latest",
+        "update",
+        "live",
+        "via",
+        "el",
+        "la",
+        "los",
+        "las",
+        "un",
+        "una",
+        "unos",
+        "unas",
+        "de",
+        "del",
+        "al",
+        "y",
+        "o",
+        "u",
+        "en",
+        "por",
+        "para",
+        "con",
+        "sin",
+        "sobre",
+        "entre",
+        "tras",
+        "desde",
+        "hasta",
+        "que",
+        "se",
+        "su",
+        "sus",
+        "lo",
+        "le",
+        "les",
+        "es",
+        "son",
+        "fue",
+        "fueron",
+        "ha",
+        "han",
+        "hay",
+        "como",
+        "mas",
+        "pero",
+        "este",
+        "esta",
+        "estos",
+        "estas",
+        "ese",
+        "esa",
+        "segun",
+        "dijo",
+        "afirmo",
+        "informo",
+        "ante",
+        "contra",
+        "durante",
+        "tambien",
+        "muy",
+        "ya",
+        "cuando",
+        "donde",
+    ]
+)
+
+# Spanish (folded) -> English stem, for the vocabulary of this kind of news; names need none.
+SPANISH = {
+    "bombardero": "bomber",
+    "bombarderos": "bomber",
+    "sobrevuela": "fly",
+    "sobrevuelan": "fly",
+    "sobrevolaron": "fly",
+    "sobrevuelo": "fly",
+    "vuelo": "flight",
+    "vuelos": "flight",
+    "volaron": "fly",
+    "vuelan": "fly",
+    "aviones": "aircraft",
+    "avion": "aircraft",
+    "costa": "coast",
+    "costas": "coast",
+    "frontera": "border",
+    "fronteras": "border",
+    "caribe": "caribbean",
+    "pacifico": "pacific",
+    "oriental": "eastern",
+    "mar": "sea",
+    "buque": "ship",
+    "buques": "ship",
+    "barco": "ship",
+    "barcos": "ship",
+    "destructor": "destroyer",
+    "destructores": "destroyer",
+    "portaaviones": "carrier",
+    "submarino": "submarine",
+    "guerra": "war",
+    "lancha": "boat",
+    "lanchas": "boat",
+    "embarcacion": "boat",
+    "embarcaciones": "boat",
+    "narcolancha": "boat",
+    "narcolanchas": "boat",
+    "bote": "boat",
+    "ataque": "strike",
+    "ataques": "strike",
+    "bombardeo": "strike",
+    "ataco": "strike",
+    "atacaron": "strike",
+    "muertos": "kill",
+    "muertes": "kill",
+    "mato": "kill",
+    "mueren": "kill",
+    "murieron": "kill",
+    "fallecidos": "kill",
+    "asesinados": "kill",
+    "tripulantes": "crew",
+    "sobrevivientes": "survivor",
+    "tropas": "troop",
+    "soldados": "soldier",
+    "militares": "military",
+    "militar": "military",
+    "despliegue": "deploy",
+    "despliega": "deploy",
+    "desplegados": "deploy",
+    "envia": "send",
+    "envio": "send",
+    "fuerzas": "force",
+    "especiales": "special",
+    "operaciones": "operation",
+    "operacion": "operation",
+    "encubiertas": "covert",
+    "encubierta": "covert",
+    "autoriza": "authorize",
+    "autorizo": "authorize",
+    "embajada": "embassy",
+    "relaciones": "relation",
+    "diplomaticas": "diplomatic",
+    "diplomaticos": "diplomatic",
+    "rompe": "break",
+    "suspende": "suspend",
+    "suspendio": "suspend",
+    "cierra": "close",
+    "cierre": "close",
+    "espacio": "space",
+    "aereo": "air",
+    "aerea": "air",
+    "milicia": "militia",
+    "milicias": "militia",
+    "movilizacion": "mobilize",
+    "moviliza": "mobilize",
+    "ejercicios": "exercise",
+    "entrenamiento": "train",
+    "entrenan": "train",
+    "cartel": "cartel",
+    "terrorista": "terrorist",
+    "designacion": "designate",
+    "designa": "designate",
+    "estadounidense": "us",
+    "estadounidenses": "us",
+    "eeuu": "us",
+    "ee": "us",
+    "uu": "us",
+    "eua": "us",
+    "washington": "washington",
+    "venezolano": "venezuela",
+    "venezolana": "venezuela",
+    "venezolanos": "venezuela",
+    "venezolanas": "venezuela",
+    "guardacostas": "coast-guard",
+    "abordaje": "board",
+    "aborda": "board",
+    "abordo": "board",
+    "abordaron": "board",
+    "atunero": "tuna",
+    "pesquero": "fishing",
+    "pescadores": "fisherman",
+    "intercepto": "intercept",
+    "intercepta": "intercept",
+    "recompensa": "reward",
+    "captura": "capture",
+    "arresto": "arrest",
+    "acusa": "accuse",
+    "denuncia": "denounce",
+    "condena": "condemn",
+    "rechaza": "reject",
+    "amenaza": "threat",
+    "amenazas": "threat",
+    "advierte": "warn",
+    "aerolineas": "airline",
+    "cancelan": "cancel",
+    "suspenden": "suspend",
+    "sanciones": "sanction",
+    "petroleo": "oil",
+    "tanquero": "tanker",
+    "submarinos": "submarine",
+    "helicopteros": "helicopter",
+    "cazas": "fighter",
+    "infantes": "marine",
+    "marines": "marine",
+    "ejercito": "army",
+    "armada": "navy",
+    "despliegan": "deploy",
+    "desplego": "deploy",
+    "ordena": "order",
+    "ordeno": "order",
+    "anuncia": "announce",
+    "anuncio": "announce",
+    "confirma": "confirm",
+    "confirmo": "confirm",
+    "petrolero": "tanker",
+    "incauta": "seize",
+    "incauto": "seize",
+    "cuarto": "fourth",
+    "quinto": "fifth",
+    "sexto": "sixth",
+    "septimo": "seventh",
+    "octavo": "eighth",
+    "noveno": "ninth",
+    "decimo": "tenth",
+    "tercer": "third",
+    "tercero": "third",
+    "segundo": "second",
+    "primer": "first",
+    "primero": "first",
+}
+
+# English (folded) word forms -> stem shared with the Spanish map above.
+ENGLISH = {
+    "flew": "fly",
+    "flies": "fly",
+    "flying": "fly",
+    "flown": "fly",
+    "flights": "flight",
+    "killed": "kill",
+    "kills": "kill",
+    "killing": "kill",
+    "dead": "kill",
+    "deaths": "kill",
+    "died": "kill",
+    "strikes": "strike",
+    "struck": "strike",
+    "striking": "strike",
+    "attack": "strike",
+    "attacks": "strike",
+    "attacked": "strike",
+    "bombers": "bomber",
+    "ships": "ship",
+    "vessel": "boat",
+    "vessels": "boat",
+    "boats": "boat",
+    "warships": "ship",
+    "troops": "troop",
+    "soldiers": "soldier",
+    "deployed": "deploy",
+    "deploys": "deploy",
+    "deployment": "deploy",
+    "sends": "send",
+    "sent": "send",
+    "forces": "force",
+    "coasts": "coast",
+    "coastline": "coast",
+    "coastal": "coast",
+    "borders": "border",
+    "destroyers": "destroyer",
+    "carriers": "carrier",
+    "crews": "crew",
+    "survivors": "survivor",
+    "operations": "operation",
+    "authorized": "authorize",
+    "authorizes": "authorize",
+    "authorised": "authorize",
+    "authorises": "authorize",
+    "militias": "militia",
+    "mobilizes": "mobilize",
+    "mobilises": "mobilize",
+    "mobilised": "mobilize",
+    "mobilized": "mobilize",
+    "exercises": "exercise",
+    "training": "train",
+    "trains": "train",
+    "designates": "designate",
+    "designated": "designate",
+    "designation": "designate",
+    "seized": "seize",
+    "seizes": "seize",
+    "seizure": "seize",
+    "tankers": "tanker",
+    "american": "us",
+    "americans": "us",
+    "u-s": "us",
+    "usa": "us",
+    "venezuelan": "venezuela",
+    "venezuelans": "venezuela",
+    "aircrafts": "aircraft",
+    "planes": "aircraft",
+    "jets": "aircraft",
+}
+
+ORDINALS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "sixteenth": 16,
+    "seventeenth": 17,
+    "eighteenth": 18,
+    "nineteenth": 19,
+    "twentieth": 20,
+}
+_SPANISH_ORDINALS = {
+    "primer": 1,
+    "primero": 1,
+    "primera": 1,
+    "segundo": 2,
+    "segunda": 2,
+    "tercer": 3,
+    "tercero": 3,
+    "tercera": 3,
+    "cuarto": 4,
+    "cuarta": 4,
+    "quinto": 5,
+    "quinta": 5,
+    "sexto": 6,
+    "sexta": 6,
+    "septimo": 7,
+    "septima": 7,
+    "octavo": 8,
+    "octava": 8,
+    "noveno": 9,
+    "novena": 9,
+    "decimo": 10,
+    "decima": 10,
+}
+_ORDINAL_NOUNS = (
+    r"(?:strike|attack|bombing|raid|sortie|flight|mission|operation|incident|deployment|"
+    r"ataque|bombardeo|operacion|vuelo|mision|incursion|despliegue)"
+)
+_ORDINAL_EN = re.compile(
+    r"\b(" + "|".join(ORDINALS) + r"|\d{1,3}(?:st|nd|rd|th))\s+(?:(?:known|such|lethal|deadly|"
+    r"reported|us|u-s|american|military|confirmed|boat|maritime)\s+){0,3}" + _ORDINAL_NOUNS
+)
+_ORDINAL_ES = re.compile(
+    r"\b("
+    + "|".join(_SPANISH_ORDINALS)
+    + r"|\d{1,3}(?:o|a|er))\s+(?:\w+\s+){0,2}?"
+    + _ORDINAL_NOUNS
+)
+_TOTAL = re.compile(
+    r"(?:total|toll|tally|death toll|cifra|balance|saldo)\D{0,40}?(?:to|of|at|a|en|de)\s+"
+    r"(?:at least |al menos |some |unos )?(\d{1,4})\b"
+    r"|(\d{1,4})\s+(?:people |personas )?(?:killed|dead|deaths|muertos|fallecidos)\s+"
+    r"(?:in total|so far|since|desde|en total|hasta ahora)"
+)
+_WEEKDAYS = {
+    "monday": 0,
+    "tuesday": 1,
+    "wednesday": 2,
+    "thursday": 3,
+    "friday": 4,
+    "saturday": 5,
+    "sunday": 6,
+    "lunes": 0,
+    "martes": 1,
+    "miercoles": 2,
+    "jueves": 3,
+    "viernes": 4,
+    "sabado": 5,
+    "domingo": 6,
+}
+_WEEKDAY_RE = re.compile(r"\b(" + "|".join(_WEEKDAYS) + r")\b")
+_LAST_WEEK = re.compile(
+    r"\b(?:last|previous|earlier|pasado|anterior)\s+(?:week|month|semana|mes)\b"
+)
+
+# Aircraft types, folded: the type of bomber is what tells two shows of force apart.
+_AIRCRAFT = re.compile(
+    r"\b(b-?52|b-?1b?|b-?2|f-?35|f-?22|f/a-?18|mq-?9|p-?8|ac-?130|e-?3|c-?17)s?\b"
+)
+_SEAS = {
+    "caribbean": "caribbean",
+    "caribe": "caribbean",
+    "pacific": "pacific",
+    "pacifico": "pacific",
+    "atlantic": "atlantic",
+    "atlantico": "atlantic",
+}
+_SEA_RE = re.compile(r"\b(" + "|".join(_SEAS) + r")\b")
+_DESTINATIONS = {
+    "border": "border",
+    "borders": "border",
+    "frontera": "border",
+    "fronteras": "border",
+    "fronterizo": "border",
+    "fronteriza": "border",
+    "coast": "coast",
+    "coasts": "coast",
+    "coastline": "coast",
+    "coastal": "coast",
+    "costa": "coast",
+    "costas": "coast",
+    "costera": "coast",
+    "litoral": "coast",
+}
+_DESTINATION_RE = re.compile(
+    r"\b(?:to|toward|towards|along|on|at|a|hacia|en|la|las|el)\s+(?:the\s+|its\s+|su\s+|sus\s+)?"
+    r"(?:\w+\s+){0,2}?(" + "|".join(_DESTINATIONS) + r")\b"
+)
+_COAST_GUARD = re.compile(r"\bcoast guard\b|\bguardia costera\b|\bguardacostas\b|\bcutter\b")
+_MILITARY_STRIKE = re.compile(
+    r"\b(?:strike|strikes|struck|airstrike|kill|killed|killing|dead|ataque|muertos|mato|bombardeo)\b"
+)
+
+_OPINION_TITLE = re.compile(
+    r"^\s*(?:opinion|analysis|editorial|column|commentary|op-ed|perspective|viewpoint|"
+    r"opinion|analisis|columna|tribuna|punto de vista)\s*[:|\-\u2013\u2014]"
+    r"|[|\-\u2013\u2014:]\s*(?:opinion|analysis|editorial|column|analisis|opinion)\s*$",
+)
+_OPINION_PATH = re.compile(
+    r"/(?:opinion|opinions|opiniones|commentisfree|analysis|analisis|editorial|editorials|"
+    r"editoriales|columns?|columnas?|columnists?|op-?eds?|blogs?|ideas|perspectives?)(?:/|-|$)"
+)
+_OPINION_CATEGORIES = frozenset(
+    {
+        "opinion",
+        "opinions",
+        "analysis",
+        "editorial",
+        "editorials",
+        "column",
+        "columns",
+        "commentary",
+        "op-ed",
+        "analisis",
+        "columna",
+        "columnas",
+        "editoriales",
+        "opiniones",
+    }
+)
+
+
+def fold(text: str) -> str:
+    """Lower case without accents ("Pacífico" -> "pacifico"), so both languages compare."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def stem(word: str) -> str:
+    """One term for the forms of a word in either language (dictionary first, then suffixes)."""
+    if word in SPANISH:
+        return SPANISH[word]
+    if word in ENGLISH:
+        return ENGLISH[word]
+    if word[0].isdigit() or "-" in word:
+        return word
+    for suffix, keep in (("ies", "y"), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4 and not word.endswith("ss"):
+            return word[: -len(suffix)] + keep
+    return word
+
+
+def words(text: str) -> list[str]:
+    return _WORD_RE.findall(fold(text))
+
+
+def lead(item: Item) -> str:
+    """The first sentence of the summary (or content): where the occurrence is stated."""
+    body = (item.summary or item.content)[:MAX_TEXT].strip()
+    first = _SENTENCE_END.split(body, maxsplit=1)[0]
+    return first
+
+
+@dataclass(frozen=True)
+class Features:
+    """An item as the clusterer sees it (all JSON-serialisable for the store)."""
+
+    terms: dict[str, float]
+    aircraft: tuple[str, ...] = ()
+    ordinal: int | None = None
+    total: int | None = None
+    days: tuple[str, ...] = ()  # ISO dates of the weekdays the text names (resolved)
+    seas: tuple[str, ...] = ()
+    destination: str | None = None
+    actor: str | None = None  # "coast_guard" (a boarding) or "military" (a strike that killed)
+    shingles: tuple[int, ...] = field(default=())
+    opinion: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "terms": self.terms,
+            "aircraft": list(self.aircraft),
+            "ordinal": self.ordinal,
+            "total": self.total,
+            "days": list(self.days),
+            "seas": list(self.seas),
+            "destination": self.destination,
+            "actor": self.actor,
+            "shingles": list(self.shingles),
+            "opinion": self.opinion,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Features:
+        terms = data.get("terms")
+        return cls(
+            terms={str(k): float(v) for k, v in terms.items()} if isinstance(terms, dict) else {},
+            aircraft=tuple(str(a) for a in _list(data.get("aircraft"))),
+            ordinal=_int(data.get("ordinal")),
+            total=_int(data.get("total")),
+            days=tuple(str(d) for d in _list(data.get("days"))),
+            seas=tuple(str(s) for s in _list(data.get("seas"))),
+            destination=str(data["destination"]) if data.get("destination") else None,
+            actor=str(data["actor"]) if data.get("actor") else None,
+            shingles=tuple(int(str(s)) for s in _list(data.get("shingles"))),
+            opinion=bool(data.get("opinion")),
+        )
+
+
+def _list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _int(value: object) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def is_opinion(item: Item) -> bool:
+    """Opinion, analysis, editorials and columns: they retell an occurrence, they do not report it."""
+    if _OPINION_TITLE.search(fold(item.title)):
+        return True
+    if item.link:
+        try:
+            path = urlsplit(item.link).path.lower()
+        except ValueError:
+            path = ""
+        if _OPINION_PATH.search(path):
+            return True
+    return any(fold(c).strip() in _OPINION_CATEGORIES for c in item.categories)
+
+
+def _terms(title: str, body: str) -> dict[str, float]:
+    weights: dict[str, float] = {}
+    for weight, text in ((2.0, title), (1.0, body)):
+        for word in words(text):
+            if word in STOP_WORDS or (len(word) < 3 and not word[0].isdigit()):
+                continue
+            term = stem(word)
+            if term in STOP_WORDS:
+                continue
+            weights[term] = max(weights.get(term, 0.0), weight)
+    return weights
+
+
+def _first(pattern: re.Pattern[str], *texts: str) -> list[str]:
+    """Matches in the first text that has any (headline before lead)."""
+    for text in texts:
+        found = pattern.findall(text)
+        if found:
+            return [f if isinstance(f, str) else next(g for g in f if g) for f in found]
+    return []
+
+
+def _aircraft(title: str, body: str) -> tuple[str, ...]:
+    """Every type the headline names; else the first the lead names (later ones are recalled)."""
+    found = _AIRCRAFT.findall(title) or _AIRCRAFT.findall(body)[:1]
+    names = {re.sub(r"[^a-z0-9]", "", a) for a in found}
+    # B-1 and B-1B are one aircraft.
+    return tuple(sorted({"b1b" if n == "b1" else n for n in names}))
+
+
+def _ordinal(text: str) -> int | None:
+    for pattern, table in ((_ORDINAL_EN, ORDINALS), (_ORDINAL_ES, _SPANISH_ORDINALS)):
+        found = pattern.search(text)
+        if found:
+            word = found.group(1)
+            if word in table:
+                return table[word]
+            digits = re.match(r"\d+", word)
+            return int(digits.group()) if digits else None
+    return None
+
+
+def _total(text: str) -> int | None:
+    found = _TOTAL.search(text)
+    if not found:
+        return None
+    return int(found.group(1) or found.group(2))
+
+
+def _days(text: str, at: datetime) -> tuple[str, ...]:
+    """The dates of the weekdays named, each the latest such day on or before publication
+    ("Hegseth said Sunday the military struck a boat Friday": both days)."""
+    found: set[str] = set()
+    for match in _WEEKDAY_RE.finditer(text):
+        if _LAST_WEEK.search(text[max(0, match.start() - 30) : match.end() + 30]):
+            continue
+        back = (at.weekday() - _WEEKDAYS[match.group(1)]) % 7
+        found.add((at - timedelta(days=back)).date().isoformat())
+    return tuple(sorted(found))
+
+
+def _actor(text: str) -> str | None:
+    if _MILITARY_STRIKE.search(text):
+        return "military"
+    return "coast_guard" if _COAST_GUARD.search(text) else None
+
+
+def shingles(text: str, size: int = 3) -> tuple[int, ...]:
+    """Hashes of word triples: near-identical texts share most of them, rewrites few."""
+    tokens = [w for w in words(text) if w not in STOP_WORDS]
+    grams = {" ".join(tokens[i : i + size]) for i in range(max(1, len(tokens) - size + 1))}
+    # A stable hash (not Python's salted one): shingles are stored and compared across restarts.
+    return tuple(sorted({_fnv(g) for g in grams if g}))
+
+
+def _copy_shingles(item: Item) -> tuple[int, ...]:
+    """Shingles of the lead: copies keep the first sentence and often rewrite the headline.
+    A lead too short to tell copies apart is read with its headline."""
+    body = lead(item)
+    if len([w for w in words(body) if w not in STOP_WORDS]) >= MIN_LEAD_WORDS:
+        return shingles(body)
+    return shingles(f"{item.title} {body}")
+
+
+def _fnv(text: str) -> int:
+    value = 0xCBF29CE484222325
+    for byte in text.encode():
+        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFF
+    return value
+
+
+def describe(item: Item, at: float) -> Features:
+    """The features of `item`, whose occurrence is dated `at` (unix time)."""
+    title = fold(item.title)
+    body = fold(lead(item))
+    both = f"{title} . {body}"
+    seas = tuple(sorted({_SEAS[s] for s in _first(_SEA_RE, title, body)}))
+    destinations = {_DESTINATIONS[d] for d in _first(_DESTINATION_RE, title, body)}
+    when = datetime.fromtimestamp(at, UTC)
+    return Features(
+        terms=_terms(item.title, lead(item)),
+        aircraft=_aircraft(title, body),
+        ordinal=_ordinal(title) or _ordinal(body),
+        total=_total(both),
+        days=_days(f"{title} . {body}", when),
+        seas=seas,
+        destination=destinations.pop() if len(destinations) == 1 else None,
+        actor=_actor(both),
+        shingles=_copy_shingles(item),
+        opinion=is_opinion(item),
+    )
+
+
+def overlap(first: Iterable[int], second: Iterable[int]) -> float:
+    """Jaccard similarity of two shingle sets."""
+    a, b = set(first), set(second)
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)

@@ -1,0 +1,276 @@
+"""Carry out the story decisions: put each matched item in its story, then queue the messages
+its alerts owe (created or updated), all inside the caller's store transaction.
+
+The decisions themselves are pure (cluster.assign, lifecycle.decide); this module reads what
+they need from the store and records what they decided, so a crash between two items leaves no
+half-told story: the whole poll commits or none of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from monitor.config import FeedSettings, Route
+from monitor.models import (
+    Alert,
+    Item,
+    LadderInfo,
+    Match,
+    StoryInfo,
+    StoryReport,
+    alert_id,
+)
+from monitor.routing import plans_for
+from monitor.rules import Rulebook
+from monitor.store import QueuedAlert, Store, StoryItem, StoryRow
+from monitor.stories import cluster, lifecycle
+from monitor.stories.features import Features
+from monitor.stories.sources import agency_credited, outlet_of, source_of
+
+log = logging.getLogger("monitor.stories")
+
+# A published time this far ahead of first sight is a wrong clock, and one this old a replayed
+# archive entry: the story then takes the time it was first seen.
+MAX_FUTURE = 600.0
+MAX_PAST = 30 * 86400.0
+COMMON_TERM_SHARE = 0.3  # terms in more of the stories than this do not pick candidates
+
+
+@dataclass(frozen=True)
+class Matched:
+    """A new item that some rule matched, with its features (computed off the event loop)."""
+
+    item: Item
+    matches: tuple[Match, ...]
+    features: Features
+    at: float
+
+
+def event_time(item: Item, first_seen: float) -> float:
+    """When the item reported its occurrence: its published time if sane, never after first seen."""
+    if item.published is None:
+        return first_seen
+    published = item.published.timestamp()
+    if published > first_seen + MAX_FUTURE or published < first_seen - MAX_PAST:
+        return first_seen
+    return min(published, first_seen)
+
+
+def story_id_for(item: Item) -> str:
+    digest = hashlib.sha256(f"{item.feed}\x00{item.key}".encode()).hexdigest()
+    return f"story_{digest[:24]}"
+
+
+def _scope(rulebook: Rulebook, rule_id: str) -> str:
+    ladder = rulebook.ladder_of.get(rule_id)
+    return f"ladder:{ladder.id}" if ladder is not None else f"rule:{rule_id}"
+
+
+def _retrieval_terms(features: Features, frequencies: dict[str, int], stories: int) -> list[str]:
+    limit = max(20.0, COMMON_TERM_SHARE * stories)
+    return [t for t in features.terms if frequencies.get(t, 0) <= limit]
+
+
+def place(store: Store, matched: Matched, now: float) -> tuple[StoryRow, cluster.Assignment]:
+    """Assign one matched item to its story and record it there."""
+    item, features = matched.item, matched.features
+    frequencies, stories = store.term_frequencies(list(features.terms))
+    candidates = store.story_candidates(
+        _retrieval_terms(features, frequencies, stories),
+        matched.at - cluster.WINDOW,
+        matched.at + cluster.WINDOW,
+    )
+    credited = agency_credited(item) is not None or bool(item.source.strip())
+    rules = frozenset(m.rule.id for m in matched.matches)
+    assignment = cluster.assign(
+        features,
+        rules,
+        matched.at,
+        source_of(item),
+        credited,
+        candidates,
+        cluster.idf_weights(frequencies, stories),
+    )
+    story_id = assignment.story_id or story_id_for(item)
+    report = StoryItem(
+        feed=item.feed,
+        key=item.key,
+        title=item.title,
+        link=item.link,
+        outlet=outlet_of(item),
+        source=assignment.source,
+        at=matched.at,
+        published=item.published.isoformat() if item.published else None,
+        features=features,
+        hits=[
+            {"rule": m.rule.id, "values": dict(m.values), "matched": list(m.matched)}
+            for m in matched.matches
+        ],
+    )
+    if assignment.relabel:
+        store.relabel_sources(story_id, assignment.relabel, assignment.source)
+    return store.add_to_story(story_id, report, now), assignment
+
+
+def _hits(rulebook: Rulebook, story: StoryRow, store: Store, scope: str) -> list[lifecycle.RuleHit]:
+    """Every hit of the scope's rules on the story, each confirmed or not by its min_sources."""
+    reports = store.story_hits(story.id)
+    sources_by: dict[float | None, int] = {}
+
+    def sources_within(seconds: float | None) -> int:
+        # Independent sources whose first report came within `seconds` of the story's first.
+        if seconds not in sources_by:
+            deadline = None if seconds is None else story.first_at + seconds
+            sources_by[seconds] = len(
+                {src for when, src, _ in reports if deadline is None or when <= deadline}
+            )
+        return sources_by[seconds]
+
+    found: list[lifecycle.RuleHit] = []
+    for _at, _source, hits in reports:
+        for hit in hits:
+            rule_id = str(hit["rule"])
+            rule = rulebook.by_id.get(rule_id)
+            if rule is None or _scope(rulebook, rule_id) != scope:
+                continue  # a rule since removed, or another scope's
+            ladder = rulebook.ladder_of.get(rule_id)
+            values = hit.get("values")
+            found.append(
+                lifecycle.RuleHit(
+                    rule=rule_id,
+                    severity=rule.info.severity,
+                    rung=ladder.rungs[rule_id] if ladder else None,
+                    confirmed=sources_within(rule.confirm_within) >= rule.min_sources,
+                    values={str(k): float(v) for k, v in values.items()}
+                    if isinstance(values, dict)
+                    else {},
+                )
+            )
+    return found
+
+
+def _story_info(store: Store, story: StoryRow) -> StoryInfo:
+    reports = store.story_reports(story.id)
+    return StoryInfo(
+        id=story.id,
+        title=story.title,
+        sources=story.sources,
+        first_seen=datetime.fromtimestamp(story.first_at, UTC),
+        last_seen=datetime.fromtimestamp(story.last_at, UTC),
+        items=tuple(
+            StoryReport(
+                title=r.title,
+                link=r.link,
+                feed=r.feed,
+                outlet=r.outlet,
+                source=r.source,
+                published=datetime.fromisoformat(r.published) if r.published else None,
+            )
+            for r in reports
+        ),
+    )
+
+
+def track(
+    store: Store,
+    rulebook: Rulebook,
+    routes: Sequence[Route],
+    feed: FeedSettings,
+    matched: Sequence[Matched],
+    now: float,
+) -> list[QueuedAlert]:
+    """Place every matched item in its story and queue the messages its alerts owe."""
+    queued: list[QueuedAlert] = []
+    for entry in sorted(matched, key=lambda m: (m.at, m.item.key)):
+        if entry.features.opinion:
+            log.info(
+                "opinion piece, not a report: no story, no alert: %r",
+                entry.item.title,
+                extra={"feed": feed.name},
+            )
+            continue
+        story, assignment = place(store, entry, now)
+        scopes = dict.fromkeys(_scope(rulebook, m.rule.id) for m in entry.matches)
+        for scope in scopes:
+            message = _advance(store, rulebook, story, scope, entry, now, feed)
+            if message is not None:
+                plans = plans_for(message, routes, now)
+                queue = QueuedAlert(message, plans, rulebook.cooldowns.get(message.rule.id))
+                store.queue(queue, now)
+                queued.append(queue)
+        if assignment.story_id is not None:
+            log.debug(
+                "%r joined story %s (score %.2f, source %s)",
+                entry.item.title,
+                story.id,
+                assignment.score,
+                assignment.source,
+                extra={"feed": feed.name},
+            )
+    return queued
+
+
+def _advance(
+    store: Store,
+    rulebook: Rulebook,
+    story: StoryRow,
+    scope: str,
+    entry: Matched,
+    now: float,
+    feed: FeedSettings,
+) -> Alert | None:
+    """Decide and record one alert's next state; the message to send, if any."""
+    hits = _hits(rulebook, story, store, scope)
+    if not hits:
+        return None
+    the_id = alert_id(scope, story.id)
+    previous = store.alert_state(the_id)
+    decision = lifecycle.decide(previous, hits, story.sources)
+    if decision is None:
+        return None
+    store.save_alert_state(the_id, story.id, scope, decision.state, now)
+    if decision.event is None:
+        if decision.state.version == 0 and previous is None:
+            log.info(
+                "story %s held: rule %s waits for more independent sources (%d so far)",
+                story.id,
+                decision.state.rule,
+                story.sources,
+                extra={"feed": feed.name, "rule": decision.state.rule},
+            )
+        return None
+    state = decision.state
+    top = rulebook.by_id[state.rule]
+    ladder = rulebook.ladder_of.get(state.rule)
+    escalation = None
+    ladder_info = None
+    if ladder is not None and state.rung is not None:
+        rose = previous is None or previous.version == 0 or state.rung > (previous.rung or 0)
+        if rose:
+            recent = store.ladder_highest(ladder.id, entry.at - ladder.step_up_window, story.id)
+            if lifecycle.is_step_up(state.rung, recent):
+                escalation = "step_up"
+        store.mark_ladder(ladder.id, story.id, state.rung, state.rule, entry.at)
+        ladder_info = LadderInfo(ladder.id, ladder.title, state.rung, ladder.top)
+    own = next((m for m in entry.matches if m.rule.id == state.rule), entry.matches[0])
+    matched_words = tuple(dict.fromkeys(w for m in entry.matches for w in m.matched))
+    return Alert(
+        id=the_id,
+        rule=replace(top.info, severity=state.severity),
+        item=entry.item,
+        matched=own.matched if own.rule.id == state.rule else matched_words,
+        detected_at=datetime.fromtimestamp(now, UTC),
+        values=dict(state.values),
+        feed_tags=feed.tags,
+        event=decision.event,
+        version=state.version,
+        story=_story_info(store, story),
+        rules=state.rules,
+        ladder=ladder_info,
+        escalation=escalation,
+        changes=decision.changes,
+    )

@@ -1,0 +1,293 @@
+"""The pure parts of stories: what tells occurrences apart, who counts as a source, when an
+alert is created or updated, and the rule-file keys that declare ladders and min_sources."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from monitor.errors import RuleError
+from monitor.models import Item, Severity
+from monitor.rules import load_rulebook
+from monitor.stories import cluster, lifecycle
+from monitor.stories.features import describe, is_opinion
+from monitor.stories.sources import outlet_of, source_of
+
+TUESDAY = datetime(2025, 10, 21, 18, 0, tzinfo=UTC)
+
+
+def item(
+    title: str, summary: str = "", link: str = "https://news.example.org/a", **kw: str
+) -> Item:
+    return Item(feed="wire", key=title, title=title, link=link, summary=summary, **kw)
+
+
+def member(
+    title: str, summary: str = "", *, source: str = "a.example", at: float = 0.0
+) -> cluster.Member:
+    at = at or TUESDAY.timestamp()
+    return cluster.Member(
+        key=f"wire\x00{title}",
+        at=at,
+        outlet=source,
+        source=source,
+        features=describe(item(title, summary), at),
+        rules=frozenset({"boat-strike"}),
+    )
+
+
+def place(
+    title: str, summary: str, members: list[cluster.Member], **kw: object
+) -> cluster.Assignment:
+    at = float(kw.get("at", TUESDAY.timestamp()))  # type: ignore[arg-type]
+    features = describe(item(title, summary), at)
+    return cluster.assign(
+        features,
+        frozenset({"boat-strike"}),
+        at,
+        "b.example",
+        False,
+        [cluster.Candidate("story_1", tuple(members))],
+        {},
+    )
+
+
+class TestDiscriminators:
+    def test_the_headline_names_the_aircraft_and_a_recalled_one_does_not_count(self) -> None:
+        """Today's B-1B flight that recalls last week's B-52s is about the B-1Bs."""
+        features = describe(
+            item("US B-1B bombers fly off Venezuela", "It came a week after B-52s flew nearby."),
+            TUESDAY.timestamp(),
+        )
+        assert features.aircraft == ("b1b",)
+
+    def test_ordinals_weekdays_seas_and_destinations_are_read_in_both_languages(self) -> None:
+        english = describe(
+            item("Fourth US strike on a boat in the Caribbean", "It was struck on Monday."),
+            TUESDAY.timestamp(),
+        )
+        spanish = describe(
+            item("Quinto ataque de EEUU contra una lancha en el Pacífico", "Ocurrió el lunes."),
+            TUESDAY.timestamp(),
+        )
+        assert (english.ordinal, english.seas, english.days) == (4, ("caribbean",), ("2025-10-20",))
+        assert (spanish.ordinal, spanish.seas, spanish.days) == (5, ("pacific",), ("2025-10-20",))
+        border = describe(item("Venezuela sends troops to the Colombian border"), 0)
+        coast = describe(item("Venezuela moves troops to its coast"), 0)
+        assert (border.destination, coast.destination) == ("border", "coast")
+
+    @pytest.mark.parametrize(
+        ("title", "link", "categories"),
+        [
+            ("Opinion: The strikes are unlawful", "https://x.example/world/a", ()),
+            ("Análisis: lo que busca Washington", "https://x.example/a", ()),
+            ("The strikes are unlawful", "https://x.example/opinion/2025/a", ()),
+            ("The strikes are unlawful", "https://x.example/a", ("Editorials",)),
+        ],
+    )
+    def test_opinion_is_recognised_by_title_path_or_category(
+        self, title: str, link: str, categories: tuple[str, ...]
+    ) -> None:
+        assert is_opinion(Item("f", "k", title, link, categories=categories))
+
+    def test_a_report_is_not_opinion(self) -> None:
+        assert not is_opinion(item("US strike kills three", link="https://x.example/world/a"))
+
+
+class TestSources:
+    @pytest.mark.parametrize(
+        ("summary", "author", "expected"),
+        [
+            ("WASHINGTON (AP) — The U.S. military struck a boat.", "", "AP"),
+            ("CARACAS, Oct 21 (Reuters) - Venezuela said on Tuesday.", "", "Reuters"),
+            ("The strike killed three, Reuters reported.", "", "Reuters"),
+            ("Caracas, 21 oct (EFE).- El Gobierno venezolano denunció.", "", "EFE"),
+            ("The strike killed three.", "Associated Press", "AP"),
+            ("The strike killed three.", "Jane Doe", "example.co.uk"),
+        ],
+    )
+    def test_credits_bylines_and_outlets(self, summary: str, author: str, expected: str) -> None:
+        report = item("Strike", summary, link="https://www.news.example.co.uk/a", author=author)
+        assert source_of(report) == expected
+
+    def test_an_aggregators_source_element_names_the_outlet(self) -> None:
+        assert source_of(item("Strike", source="El País")) == "El País"
+
+    def test_two_feeds_of_one_site_are_one_outlet(self) -> None:
+        assert outlet_of(item("a", link="https://www.bbc.co.uk/news/a")) == outlet_of(
+            item("b", link="https://feeds.bbc.co.uk/mundo/b")
+        )
+
+
+class TestAssign:
+    def test_a_second_report_in_other_words_joins_the_story(self) -> None:
+        story = [
+            member(
+                "US strike on a drug boat in the Caribbean kills three", "It was hit on Tuesday."
+            )
+        ]
+        found = place(
+            "Three killed as US forces hit a suspected drug boat in the Caribbean", "", story
+        )
+        assert found.story_id == "story_1"
+
+    def test_another_ordinal_is_another_occurrence_however_alike(self) -> None:
+        story = [member("US conducts fourth strike on a boat, killing three")]
+        found = place("US conducts fifth strike on a boat, killing three", "", story)
+        assert found.story_id is None
+        assert "ordinal" in found.vetoed[0]
+
+    def test_another_bomber_type_is_another_flight(self) -> None:
+        story = [member("US B-52 bombers fly off Venezuela in show of force")]
+        assert (
+            place("US B-1B bombers fly off Venezuela in show of force", "", story).story_id is None
+        )
+
+    def test_a_revised_toll_stays_in_its_story(self) -> None:
+        story = [member("US strike on boat in Caribbean leaves at least 3 dead")]
+        found = place("Four killed in US strike on boat in the Caribbean, toll revised", "", story)
+        assert found.story_id == "story_1"
+
+    def test_a_copy_without_its_credit_counts_for_the_wire(self) -> None:
+        text = (
+            "The U.S. military struck a boat in the Caribbean on Tuesday, killing three people "
+            "aboard a vessel officials said was carrying drugs toward the United States."
+        )
+        story = [member("US strike on drug boat kills 3", text, source="AP")]
+        found = place("Boat strike kills three", text, story)
+        assert (found.story_id, found.source) == ("story_1", "AP")
+
+    def test_opinion_joins_no_story(self) -> None:
+        story = [member("US strike on a drug boat in the Caribbean kills three")]
+        assert place("Opinion: the US strike on a drug boat was wrong", "", story).story_id is None
+
+
+def hit(
+    rule: str, rung: int, *, confirmed: bool = True, killed: float | None = None
+) -> lifecycle.RuleHit:
+    values = {"killed": killed} if killed is not None else {}
+    return lifecycle.RuleHit(rule, Severity(min(4, rung + 1)), rung, confirmed, values)
+
+
+class TestLifecycle:
+    def test_created_then_updated_only_on_what_a_reader_cares_about(self) -> None:
+        first = lifecycle.decide(None, [hit("strike", 2, killed=27)], sources=1)
+        assert first is not None and first.event == lifecycle.CREATED
+        same = lifecycle.decide(first.state, [hit("strike", 2, killed=27)] * 2, sources=1)
+        assert same is not None and same.event is None
+        more = lifecycle.decide(first.state, [hit("strike", 2, killed=37)], sources=2)
+        assert more is not None and more.event == lifecycle.UPDATED
+        assert more.changes == ("sources 1 -> 2", "killed 27 -> 37")
+        assert more.state.version == 2
+
+    def test_sources_update_at_2_3_5_and_10_only(self) -> None:
+        state = lifecycle.decide(None, [hit("s", 1)], sources=1)
+        assert state is not None
+        events = []
+        for sources in range(2, 12):
+            decision = lifecycle.decide(state.state, [hit("s", 1)], sources=sources)
+            assert decision is not None
+            state = decision
+            events.append(decision.event is not None)
+        assert [n for n, sent in zip(range(2, 12), events, strict=True) if sent] == [2, 3, 5, 10]
+
+    def test_an_unconfirmed_rule_is_held_until_it_is_confirmed(self) -> None:
+        held = lifecycle.decide(None, [hit("s", 1, confirmed=False)], sources=2)
+        assert held is not None and held.event is None and held.state.version == 0
+        now = lifecycle.decide(held.state, [hit("s", 1, confirmed=True)], sources=3)
+        assert now is not None and now.event == lifecycle.CREATED
+
+    def test_the_highest_rung_leads_and_the_others_are_listed(self) -> None:
+        decision = lifecycle.decide(None, [hit("buildup", 1), hit("strike", 3)], sources=1)
+        assert decision is not None
+        assert decision.state.rule == "strike"
+        assert decision.state.rules == ("strike", "buildup")
+
+    @given(
+        st.lists(
+            st.tuples(
+                st.integers(1, 4),
+                st.booleans(),
+                st.one_of(st.none(), st.integers(0, 200)),
+                st.integers(1, 30),
+            ),
+            min_size=1,
+            max_size=25,
+        )
+    )
+    def test_one_creation_and_versions_that_only_rise(
+        self, reports: list[tuple[int, bool, int | None, int]]
+    ) -> None:
+        """Whatever reports come in, an alert is created at most once and each message is a new
+        version; sources never shrink in what was announced."""
+        state: lifecycle.Announced | None = None
+        hits: list[lifecycle.RuleHit] = []
+        sources = 0
+        created = 0
+        for rung, confirmed, killed, more in reports:
+            hits.append(hit(f"r{rung}", rung, confirmed=confirmed, killed=killed))
+            sources = max(sources, more)
+            decision = lifecycle.decide(state, hits, sources)
+            if decision is None:
+                continue
+            if decision.event == lifecycle.CREATED:
+                created += 1
+                assert decision.state.version == 1
+            elif decision.event == lifecycle.UPDATED:
+                assert state is not None and decision.state.version == state.version + 1
+                assert decision.changes
+            if state is not None and state.version:
+                assert decision.state.sources >= state.sources
+                assert decision.state.severity >= state.severity
+            state = decision.state
+        assert created <= 1
+
+
+LADDER_RULES = """\
+ladder:
+  id: theatre
+  title: A theatre
+  rungs:
+    - [low]
+    - high
+rules:
+  - id: low
+    match: {any: [warship]}
+  - id: high
+    min_sources: {count: 3, within: 12h}
+    match: {any: [strike]}
+"""
+
+
+class TestRuleFileKeys:
+    def test_a_ladder_and_min_sources_load(self, tmp_path: Path) -> None:
+        (tmp_path / "r.yaml").write_text(LADDER_RULES)
+        rulebook = load_rulebook([tmp_path])
+        [ladder] = rulebook.ladders
+        assert dict(ladder.rungs) == {"low": 1, "high": 2}
+        assert (rulebook.by_id["high"].min_sources, rulebook.by_id["high"].confirm_within) == (
+            3,
+            12 * 3600,
+        )
+
+    @pytest.mark.parametrize(
+        ("edit", "line", "message"),
+        [
+            (("- high", "- nothing"), 6, "names unknown rule 'nothing'"),
+            (("count: 3", "count: 0"), 11, "min_sources: must be a whole number"),
+            (("within: 12h", "within: soon"), 11, "expected a duration"),
+            (("- [low]", "- [low, low]"), 5, "rule 'low' is on two rungs"),
+        ],
+    )
+    def test_mistakes_name_file_and_line(
+        self, tmp_path: Path, edit: tuple[str, str], line: int, message: str
+    ) -> None:
+        (tmp_path / "r.yaml").write_text(LADDER_RULES.replace(*edit))
+        with pytest.raises(RuleError) as caught:
+            load_rulebook([tmp_path])
+        assert f"r.yaml:{line}:" in str(caught.value)
+        assert message in str(caught.value)
