@@ -28,7 +28,7 @@ from bench.latency import measure_latency
 from bench.proc import run_measurement
 from bench.server import ServerProcess
 
-SECTIONS = ("pipeline", "cycle", "peers", "transport", "latency", "page")
+SECTIONS = ("pipeline", "cycle", "peers", "transport", "latency", "page", "stories")
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ class Sizes:
     latency_interval: float
     page_items: int = 100_000
     page_runs: int = 20
+    stories_active: int = 10_000
+    stories_probes: int = 500
 
 
 FULL = Sizes(
@@ -82,6 +84,8 @@ QUICK = Sizes(
     latency_probes=8,
     latency_window=20.0,
     latency_interval=10.0,
+    stories_active=2_000,
+    stories_probes=200,
 )
 SMOKE = Sizes(
     pipeline_feeds=2,
@@ -100,6 +104,8 @@ SMOKE = Sizes(
     latency_interval=1.0,
     page_items=2_000,
     page_runs=2,
+    stories_active=40,
+    stories_probes=20,
 )
 
 
@@ -399,6 +405,44 @@ def bench_page(sizes: Sizes) -> tuple[dict[str, Any], str]:
         rows,
     )
     text += "".join(f"\nplan, {name}: {plan}" for name, plan in result["plans"].items())
+
+
+def bench_stories(sizes: Sizes) -> tuple[dict[str, Any], str]:
+    result = run_measurement(
+        "bench.stories",
+        ["--stories", str(sizes.stories_active), "--probes", str(sizes.stories_probes)],
+        timeout=3600,
+    )
+    rows = [
+        [
+            label,
+            str(result[label]["active"]),
+            str(result[label]["matched"]),
+            _f(result[label]["cpu_p50_ms"], 2),
+            _f(result[label]["cpu_p95_ms"], 2),
+            _f(result[label]["p50_ms"], 2),
+            _f(result[label]["p95_ms"], 2),
+            "5",
+        ]
+        for label in ("empty", "full")
+    ]
+    text = (
+        _table(
+            "Story step per matched item (cluster, record, decide, queue; SQLite on disk)",
+            [
+                "state",
+                "active stories",
+                "items",
+                "CPU p50 ms",
+                "CPU p95 ms",
+                "wall p50 ms",
+                "wall p95 ms",
+                "target ms",
+            ],
+            rows,
+        )
+        + f"\npeak RSS {result['peak_rss_mb']:.0f} MB"
+    )
     return result, text
 
 
@@ -409,6 +453,7 @@ RUNNERS: dict[str, Callable[[Sizes], tuple[dict[str, Any], str]]] = {
     "transport": bench_transport,
     "latency": bench_latency,
     "page": bench_page,
+    "stories": bench_stories,
 }
 
 

@@ -38,6 +38,8 @@ log = logging.getLogger("monitor.stories")
 MAX_FUTURE = 600.0
 MAX_PAST = 30 * 86400.0
 COMMON_TERM_SHARE = 0.3  # terms in more of the stories than this do not pick candidates
+MAX_TERM_STORIES = 200  # ... nor terms in more stories than this
+MIN_RETRIEVAL_TERMS = 4
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,12 @@ def _scope(rulebook: Rulebook, rule_id: str) -> str:
 
 
 def _retrieval_terms(features: Features, frequencies: dict[str, int], stories: int) -> list[str]:
-    limit = max(20.0, COMMON_TERM_SHARE * stories)
-    return [t for t in features.terms if frequencies.get(t, 0) <= limit]
+    """The terms that pick candidate stories: not those so common that they would bring back
+    hundreds of stories (the cost of a lookup), but always the item's few rarest ones."""
+    limit = min(MAX_TERM_STORIES, max(20.0, COMMON_TERM_SHARE * stories))
+    by_rarity = sorted(features.terms, key=lambda t: (frequencies.get(t, 0), t))
+    chosen = [t for t in by_rarity if frequencies.get(t, 0) <= limit]
+    return chosen if len(chosen) >= MIN_RETRIEVAL_TERMS else by_rarity[:MIN_RETRIEVAL_TERMS]
 
 
 def place(store: Store, matched: Matched, now: float) -> tuple[StoryRow, cluster.Assignment]:
