@@ -142,7 +142,7 @@ def measure(stories: int, probes: int, seed: int = 3) -> dict[str, Any]:
                 cpus.sort()
                 results[label] = {
                     "matched": len(walls),
-                    "active": store.conn.execute("SELECT count(*) FROM stories").fetchone()[0],
+                    "active": store.db.execute("SELECT count(*) AS n FROM stories").fetchone()["n"],
                     "fill_s": fill,
                     "p50_ms": _pick(walls, 0.5),
                     "p95_ms": _pick(walls, 0.95),
