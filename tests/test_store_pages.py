@@ -19,11 +19,11 @@ def store(state: Path | str) -> Iterator[Store]:
 
 
 def fill(store: Store, count: int) -> list[str]:
-    """`count` alerts owed to `ops`, recorded at 1000 s; their ids in order."""
+    """`count` alerts owed to `ops`, recorded at 1000 s; their message ids in order."""
     feed = store.feed_state("wire", "https://wire.example.org/rss")
     batch = [queued(f"k{n:03d}", ("ops",)) for n in range(count)]
     store.record_poll(feed, [item(f"k{n:03d}") for n in range(count)], batch, now=1000.0)
-    return [q.alert.id for q in batch]
+    return [q.alert.message_id for q in batch]
 
 
 def test_failed_deliveries_come_newest_first_a_page_at_a_time(store: Store) -> None:
@@ -41,7 +41,7 @@ def test_failed_deliveries_come_newest_first_a_page_at_a_time(store: Store) -> N
 def test_pending_deliveries_come_by_release_time(store: Store) -> None:
     ids = fill(store, 3)
     store.mark_retry([ids[0]], "ops", "503", next_attempt_at=9000.0, now=1500.0)
-    assert [d.alert.id for d in store.delivery_page("pending", limit=10)] == [
+    assert [d.message_id for d in store.delivery_page("pending", limit=10)] == [
         ids[1],
         ids[2],
         ids[0],
@@ -59,6 +59,6 @@ def test_retrying_one_delivery_skips_its_backoff_or_revives_it(store: Store) -> 
     assert store.retry_delivery(dead, "ops", now=1600.0)
     assert not store.retry_delivery(sent, "ops", now=1600.0)
     assert not store.retry_delivery(waiting, "desk", now=1600.0)
-    due = {d.alert.id: d for d in store.due_deliveries(now=1600.0)}
+    due = {d.message_id: d for d in store.due_deliveries(now=1600.0)}
     assert set(due) == {waiting, dead}
     assert due[waiting].attempts == 1 and due[dead].attempts == 0

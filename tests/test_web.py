@@ -57,15 +57,20 @@ def write_config(root: Path, *, token: str | None) -> Path:
 
 
 def queue(app: App, title: str, link: str, now: float, key: str = "k1") -> str:
-    """Record one item of feed `wire` whose alert is owed to notifier `ops`; returns its id."""
+    """Record one item of feed `wire` whose alert is owed to notifier `ops`; returns the id of
+    its message (what the outbox and the page's actions name)."""
     item = Item(feed="wire", key=key, title=title, link=link)
     rule = RuleInfo(RULE, "US bomber sorties near Venezuela", Severity.HIGH)
     alert = Alert(
-        alert_id(RULE, "wire", key), rule, item, ("bombers",), datetime.fromtimestamp(now, UTC)
+        alert_id(f"rule:{RULE}", f"story-{key}"),
+        rule,
+        item,
+        ("bombers",),
+        datetime.fromtimestamp(now, UTC),
     )
     state = app.store.feed_state("wire", "http://127.0.0.1:9/wire.xml")
     app.store.record_poll(state, [item], [QueuedAlert(alert, (DeliveryPlan("ops", now),))], now)
-    return alert.id
+    return alert.message_id
 
 
 Client = Callable[[httpx.AsyncClient, App], Awaitable[None]]

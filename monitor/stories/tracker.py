@@ -262,13 +262,17 @@ def _advance(
                 escalation = "step_up"
         store.mark_ladder(ladder.id, story.id, state.rung, state.rule, entry.at)
         ladder_info = LadderInfo(ladder.id, ladder.title, state.rung, ladder.top)
-    own = next((m for m in entry.matches if m.rule.id == state.rule), entry.matches[0])
-    matched_words = tuple(dict.fromkeys(w for m in entry.matches for w in m.matched))
+    # The words shown are those of the top rule when this report matched it, else of every
+    # rule this report matched (an update may come from a report that matched a lower rung).
+    own = [m for m in entry.matches if m.rule.id == state.rule] or list(entry.matches)
+    matched_words = tuple(dict.fromkeys(w for m in own for w in m.matched))
+    patterns = tuple(dict.fromkeys(p for m in own for p in m.patterns))
     return Alert(
         id=the_id,
         rule=replace(top.info, severity=state.severity),
         item=entry.item,
-        matched=own.matched if own.rule.id == state.rule else matched_words,
+        matched=matched_words,
+        patterns=patterns,
         detected_at=datetime.fromtimestamp(now, UTC),
         values=dict(state.values),
         feed_tags=feed.tags,
