@@ -69,7 +69,7 @@ def fill(app: App, items: int, now: float) -> dict[str, int]:
         if n % 5:
             continue
         alert = Alert(
-            alert_id(rule.id, feed, item.key),
+            alert_id(f"rule:{rule.id}", f"story-{feed}-{item.key}"),
             rule,
             item,
             ("bombers",),
@@ -77,7 +77,7 @@ def fill(app: App, items: int, now: float) -> dict[str, int]:
         )
         alert_rows.append(
             (
-                alert.id,
+                alert.message_id,
                 rule.id,
                 int(rule.severity),
                 feed,
@@ -98,7 +98,9 @@ def fill(app: App, items: int, now: float) -> dict[str, int]:
             "silenced": "silence 1: rule bench-rule",
             "cooldown": "cooldown of rule bench-rule",
         }.get(status)
-        delivery_rows.append((alert.id, "ops", status, 1, now + 60, error, seen, seen, seen, None))
+        delivery_rows.append(
+            (alert.message_id, "ops", status, 1, now + 60, error, seen, seen, seen, None)
+        )
     with app.store._transaction():
         db.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?)", item_rows)
         db.executemany(

@@ -405,6 +405,7 @@ def bench_page(sizes: Sizes) -> tuple[dict[str, Any], str]:
         rows,
     )
     text += "".join(f"\nplan, {name}: {plan}" for name, plan in result["plans"].items())
+    return result, text
 
 
 def bench_stories(sizes: Sizes) -> tuple[dict[str, Any], str]:
