@@ -185,6 +185,7 @@ class Store:
     def __init__(self, state: Path | str) -> None:
         self._depth = 0
         self._features_cache: dict[tuple[str, str], tuple[Features, frozenset[str]]] = {}
+        self._stories_counted: int | None = None
         self.db = connect(state)
         try:
             migrate(self.db)
@@ -574,17 +575,23 @@ class Store:
                 f"SELECT term, stories FROM term_counts WHERE term IN ({marks})", tuple(chunk)
             ):
                 counts[row["term"]] = int(row["stories"])
-        total = self.db.execute("SELECT count(*) AS n FROM stories").fetchone()["n"]
-        return counts, int(total)
+        if self._stories_counted is None:
+            # Counted once, then kept up as stories are added: count(*) scans the table, and
+            # term weights need only about how many stories there are.
+            row = self.db.execute("SELECT count(*) AS n FROM stories").fetchone()
+            self._stories_counted = int(row["n"])
+        return counts, self._stories_counted
 
     def add_to_story(self, story_id: str, report: StoryItem, now: float) -> StoryRow:
         """Record `report` in its story (creating the story), refresh its terms and sources."""
         with self._transaction():
-            self.db.execute(
+            created = self.db.execute(
                 """INSERT INTO stories (id, title, first_at, last_at, sources, created_at,
                        updated_at) VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT DO NOTHING""",
                 (story_id, report.title, report.at, report.at, now, now),
-            )
+            ).rowcount
+            if created and self._stories_counted is not None:
+                self._stories_counted += 1
             self.db.execute(
                 """UPDATE stories SET
                        first_at = CASE WHEN first_at > ? THEN ? ELSE first_at END,

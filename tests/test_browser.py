@@ -184,7 +184,7 @@ def test_hostile_text_in_the_state_shows_as_text(daemon_page: str, tmp_path: Pat
     now = datetime.now(UTC)
     item = Item(feed="wire", key="hostile", title=HOSTILE_TITLE, link="javascript:window.pwned=1")
     rule = RuleInfo(RULE_ID, "US bomber sorties near Venezuela", Severity.HIGH)
-    alert = Alert(alert_id(RULE_ID, "wire", "hostile"), rule, item, ("Bombers",), now)
+    alert = Alert(alert_id(f"rule:{RULE_ID}", "story-hostile"), rule, item, ("Bombers",), now)
     with Store(tmp_path / "data" / "state.db") as store:
         state = store.feed_state("wire", "unused")
         plan = DeliveryPlan("ops", now.timestamp() + 3600)  # held: stays on the page
