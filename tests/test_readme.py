@@ -11,7 +11,7 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from monitor import metrics
 from monitor.cli import build_parser
-from monitor.models import Alert, Item
+from monitor.models import Alert, Item, alert_id
 from monitor.rules import load_rulebook
 
 REPO = Path(__file__).resolve().parent.parent
@@ -86,6 +86,15 @@ def test_the_payload_example_is_what_the_readme_rule_makes_of_its_item(tmp_path:
     assert list(match.matched) == example["matched"]
     assert list(match.patterns) == example["patterns"]
     assert dict(match.values) == example["values"]
-    payload = Alert.from_match(match, item, datetime.now(UTC)).payload()
+    alert = Alert(
+        id=alert_id("rule:" + match.rule.id, "story"),
+        rule=match.rule,
+        item=item,
+        matched=match.matched,
+        detected_at=datetime.now(UTC),
+        values=match.values,
+        patterns=match.patterns,
+    )
+    payload = alert.payload()
     assert set(example) <= set(payload)
     assert set(example["item"]) <= set(payload["item"])

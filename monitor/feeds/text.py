@@ -30,7 +30,10 @@ _TEXT_TYPES = (NavigableString, CData)  # not their subclasses Comment, Doctype,
 
 # C0/C1 controls and DEL except tab and newline; the line/paragraph separators; bidi embeddings,
 # overrides and isolates (U+202A-U+202E, U+2066-U+2069).
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates too: JSON can carry them, but no database (nor UTF-8) can store them.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\n\s*\n\s*(?:\n\s*)+")
 _ANY_WHITESPACE = re.compile(r"\s+")
