@@ -196,6 +196,10 @@ CREATE TABLE IF NOT EXISTS ladder_marks (
 CREATE INDEX IF NOT EXISTS ladder_marks_at ON ladder_marks (ladder, at)
 """
 
+_STORIES_RECENT = """
+CREATE INDEX IF NOT EXISTS stories_recent ON stories (last_at, id)
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "feeds, items, alerts, outbox, silences, cooldowns", _INITIAL, _INITIAL_POSTGRESQL
@@ -214,6 +218,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         _STORIES,
         _STORIES.replace(" REAL", " DOUBLE PRECISION"),
     ),
+    # The page lists stories newest first with a stable order among equal times, a page at a
+    # time, without sorting every story of the window.
+    Migration(5, "stories by last report and id", _STORIES_RECENT, _STORIES_RECENT),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -701,10 +701,18 @@ class Store:
         ]
 
     def stories(
-        self, since: float | None = None, rule: str | None = None, limit: int = 100, offset: int = 0
+        self,
+        since: float | None = None,
+        rule: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        *,
+        ladder: str | None = None,
+        min_severity: Severity | None = None,
     ) -> list[StoryRow]:
         """Stories last reported at or after `since`, newest first; with `rule`, only those an
-        item matched that rule in."""
+        item matched that rule in; with `ladder`, only those that reached a rung of it; with
+        `min_severity`, only those with a message at least that severe."""
         where: list[str] = ["1 = 1"]
         params: list[object] = []
         if since is not None:
@@ -715,12 +723,47 @@ class Store:
                 "EXISTS (SELECT 1 FROM story_items i WHERE i.story_id = s.id AND i.rules LIKE ?)"
             )
             params.append(f"%,{rule},%")
+        if ladder is not None:
+            where.append(
+                "EXISTS (SELECT 1 FROM ladder_marks m WHERE m.ladder = ? AND m.story_id = s.id)"
+            )
+            params.append(ladder)
+        if min_severity is not None:
+            where.append(
+                "EXISTS (SELECT 1 FROM alerts a WHERE a.story_id = s.id AND a.severity >= ?)"
+            )
+            params.append(int(min_severity))
         rows = self.db.execute(
             f"""SELECT s.id, s.title, s.first_at, s.last_at, s.sources FROM stories s
-                WHERE {" AND ".join(where)} ORDER BY s.last_at DESC, s.id LIMIT ? OFFSET ?""",
+                WHERE {" AND ".join(where)} ORDER BY s.last_at DESC, s.id DESC LIMIT ? OFFSET ?""",
             (*params, limit, offset),
         ).fetchall()
         return [_story_row(row) for row in rows]
+
+    def messages_of(self, story_ids: Sequence[str]) -> dict[str, list[Alert]]:
+        """Every message about each story's alerts, oldest first."""
+        found: dict[str, list[Alert]] = {story_id: [] for story_id in story_ids}
+        for start in range(0, len(story_ids), _IN_CHUNK):
+            chunk = story_ids[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"""SELECT id, story_id, payload FROM alerts
+                    WHERE story_id IN ({marks}) ORDER BY created_at, id""",
+                tuple(chunk),
+            )
+            for row in rows:
+                found[row["story_id"]].append(_message(row["payload"], row["id"]))
+        return found
+
+    def ladder_trend(self, ladder: str, since: float) -> list[tuple[int, int, int]]:
+        """(UTC day number since the epoch, highest rung, stories) for each day since `since`
+        on which a story reached a rung of `ladder`."""
+        rows = self.db.execute(
+            """SELECT CAST(at AS BIGINT) / 86400 AS day, max(rung) AS rung, count(*) AS stories
+               FROM ladder_marks WHERE ladder = ? AND at >= ? GROUP BY 1 ORDER BY 1""",
+            (ladder, since),
+        )
+        return [(int(row["day"]), int(row["rung"]), int(row["stories"])) for row in rows]
 
     def alert_state(self, alert_id: str) -> Announced | None:
         row = self.db.execute("SELECT state FROM story_alerts WHERE id = ?", (alert_id,)).fetchone()
