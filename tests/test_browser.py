@@ -28,6 +28,8 @@ from tests.servers import FeedServer, WebhookReceiver, free_port, wait_until
 from tests.test_end_to_end import start_daemon, stop_daemon
 
 TOKEN = "browser-test-token-0123456789"
+# One rung is enough for a trend: the test's rule is the ladder's only rung.
+LADDER = f"ladder:\n  id: theatre\n  title: Test theatre\n  rungs:\n    - {RULE_ID}\n"
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "page.png"
 
 
@@ -46,7 +48,7 @@ def daemon_page(
     webhook_receiver.fail_next, webhook_receiver.fail_status = 10_000, 503
     port = free_port()
     (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "sorties.yaml").write_text(RULES)
+    (tmp_path / "rules" / "sorties.yaml").write_text(LADDER + RULES)
     config = tmp_path / "config.yaml"
     config.write_text(
         f"""\
@@ -114,7 +116,20 @@ def test_the_page_follows_the_daemon_live_and_its_actions_need_the_token(
         assert feeds.index("broken") < feeds.index("wire"), "the failing feed is not first"
 
         feed_server.serve("/wire.xml", rss([BOMBERS]))
-        assert wait_until(lambda: BOMBERS.title in browser.page_source, timeout=30)
+        assert wait_until(lambda: BOMBERS.title in text_of(browser, "stories"), timeout=30)
+        story = text_of(browser, "stories")
+        assert "high" in story and "rung 1 of 1" in story and "step-up" in story.lower()
+        assert "1 independent source" in story
+        marked = browser.execute_script(
+            "return Array.from(document.querySelectorAll('#stories mark'), m => m.textContent)"
+        )
+        assert {"B-52", "bombers", "Venezuela"} <= set(marked)
+        today = datetime.now(UTC).date().isoformat()
+        dots = browser.execute_script(
+            "return Array.from(document.querySelectorAll('#trend-theatre circle'),"
+            " c => c.dataset.day)"
+        )
+        assert today in dots, dots
         pending = text_of(browser, "outbox")
         assert RULE_ID in pending and "retry backoff" in pending
         assert browser.execute_script("return window.loadedOnce") == "yes", "the page reloaded"

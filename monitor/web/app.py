@@ -30,9 +30,13 @@ from monitor.app import App
 from monitor.durations import parse_duration
 from monitor.health import Health
 from monitor.metrics import REGISTRY
+from monitor.models import Severity
 from monitor.notify.render import safe_link
 from monitor.web import auth
-from monitor.web.views import Page, feed_rows, release
+from monitor.web.highlight import highlight
+from monitor.web.stories import SINCE, StoryFilters, story_card
+from monitor.web.trend import DAYS, chart, last_days
+from monitor.web.views import PAGE_SIZE, Page, feed_rows, page_number, release
 
 MAX_FORM = 16 * 1024  # bytes of an action's form body; ours are a few hundred
 LIVE_HEADER = "x-live"  # the page's script asks for the live part only
@@ -97,7 +101,9 @@ def _page_url(query: dict[str, str], key: str, number: int) -> str:
 
 
 _ENV.filters["utc"] = _utc
-_ENV.globals.update(ago=_ago, when=_when, safe_link=safe_link, page_url=_page_url)
+_ENV.globals.update(
+    ago=_ago, when=_when, safe_link=safe_link, page_url=_page_url, highlight=highlight
+)
 
 
 def _text(status: int, body: str, **headers: str) -> PlainTextResponse:
@@ -171,7 +177,38 @@ class WebUI:
             outbox[status] = (page, store.delivery_page(status, page.size, page.offset))
         token = config.http_token
         session = self._session(request)
+        rulebook = self.app.rulebook
+        rule_ids = sorted(r.info.id for r in rulebook.rules)
+        filters = StoryFilters.read(query, [ladder.id for ladder in rulebook.ladders], rule_ids)
+        stories_page = page_number(query.get("stories"))
+        story_rows = store.stories(
+            filters.since_time(now),
+            filters.rule,
+            PAGE_SIZE + 1,  # one more than shown tells whether an older page exists
+            (stories_page - 1) * PAGE_SIZE,
+            ladder=filters.ladder,
+            min_severity=filters.severity,
+        )
+        messages = store.messages_of([row.id for row in story_rows[:PAGE_SIZE]])
+        trends = [
+            (
+                ladder,
+                chart(
+                    last_days(store.ladder_trend(ladder.id, now - DAYS * 86400), now),
+                    ladder.top,
+                ),
+            )
+            for ladder in rulebook.ladders
+        ]
         return {
+            "stories": [story_card(row, messages[row.id]) for row in story_rows[:PAGE_SIZE]],
+            "stories_page": stories_page,
+            "stories_older": len(story_rows) > PAGE_SIZE,
+            "filters": filters,
+            "since_choices": list(SINCE),
+            "ladders": rulebook.ladders,
+            "severities": [severity.label for severity in Severity],
+            "trends": trends,
             "now": now,
             "alive": self.health.alive(ticked),
             "ready": self.health.ready,
@@ -183,7 +220,7 @@ class WebUI:
             "outbox": outbox,
             "release": lambda d: release(d, now),
             "silences": store.silences(now),
-            "rules": sorted(r.info.id for r in self.app.rulebook.rules),
+            "rules": rule_ids,
             "token_configured": bool(token),
             "can_act": session is not None,
             "csrf": auth.csrf_token(token, session) if token and session else "",
@@ -196,6 +233,26 @@ class WebUI:
         if request.headers.get(LIVE_HEADER):
             return _html(_ENV.get_template("live.html").render(context))
         return _html(_ENV.get_template("page.html").render(context))
+
+    async def story(self, request: Request) -> Response:
+        store = self.app.store
+        story_id = request.path_params["story_id"]
+        row = store.story(story_id)
+        if row is None:
+            return _html(
+                _ENV.get_template("refused.html").render(
+                    message=f"no story {story_id!r}: it may be older than the state keeps"
+                ),
+                404,
+            )
+        card = story_card(row, store.messages_of([story_id])[story_id])
+        context = {
+            "now": time.time(),
+            "card": card,
+            "reports": store.story_reports(story_id),
+            "history": store.story_messages(story_id),
+        }
+        return _html(_ENV.get_template("story.html").render(context))
 
     # -- actions ----------------------------------------------------------------
 
@@ -326,6 +383,7 @@ def build_web_app(
     return Starlette(
         routes=[
             Route("/", ui.page, methods=["GET"]),
+            Route("/stories/{story_id}", ui.story, methods=["GET"]),
             Route("/healthz", ui.healthz, methods=["GET"]),
             Route("/readyz", ui.readyz, methods=["GET"]),
             Route("/metrics", ui.metrics, methods=["GET"]),

@@ -79,6 +79,14 @@ def release(delivery: Delivery, now: float) -> Release:
     return Release(at, "due now: goes out at the next drain")
 
 
+def page_number(requested: str | None) -> int:
+    """The 1-based page a query parameter asks for; 1 when it is missing or not a number."""
+    try:
+        return max(int(requested or 1), 1)
+    except ValueError:
+        return 1
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of a listing: 1-based `number` of `size` rows out of `total`."""
@@ -90,12 +98,8 @@ class Page:
     @classmethod
     def of(cls, requested: str | None, total: int, size: int = PAGE_SIZE) -> Page:
         """The page a query parameter asks for, clamped to the pages that exist."""
-        try:
-            number = int(requested or 1)
-        except ValueError:
-            number = 1
         last = max(1, -(-total // size))
-        return cls(min(max(number, 1), last), size, total)
+        return cls(min(page_number(requested), last), size, total)
 
     @property
     def offset(self) -> int:

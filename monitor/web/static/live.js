@@ -8,8 +8,14 @@
   if (!region || !window.fetch) { return; }
   var busy = false;
 
+  function editing() {
+    // A reader choosing a filter or on a button keeps the page still under their hands.
+    var active = document.activeElement;
+    return active && region.contains(active) && /^(SELECT|INPUT|BUTTON|TEXTAREA)$/.test(active.tagName);
+  }
+
   function refresh() {
-    if (busy || document.hidden) { return; }
+    if (busy || document.hidden || editing()) { return; }
     busy = true;
     fetch(window.location.pathname + window.location.search, {
       headers: { "X-Live": "1" }, credentials: "same-origin", cache: "no-store"
