@@ -26,7 +26,16 @@ from bench.proc import emit
 from monitor.app import App
 from monitor.config import load_config
 from monitor.health import Health
-from monitor.models import Alert, Item, RuleInfo, Severity, alert_id
+from monitor.models import (
+    Alert,
+    Item,
+    LadderInfo,
+    RuleInfo,
+    Severity,
+    StoryInfo,
+    StoryReport,
+    alert_id,
+)
 from monitor.web import build_web_app
 
 FEEDS = 200
@@ -37,74 +46,149 @@ STATUSES = (
     ("silenced", 0.05),
     ("cooldown", 0.02),
 )
-RULES = """\
-rules:
-  - id: bench-rule
-    title: A bench rule
-    severity: high
-    match: {any: [bombers]}
-"""
+RUNGS = 5
+RULES = (
+    "ladder:\n  id: theatre\n  title: Bench theatre\n  rungs:\n"
+    + "".join(f"    - rung-{r}\n" for r in range(1, RUNGS + 1))
+    + "rules:\n"
+    + "".join(
+        f"  - id: rung-{r}\n    title: Rung {r}\n    severity: {Severity(min(r, 4)).label}\n"
+        f"    match: {{any: [word{r}]}}\n"
+        for r in range(1, RUNGS + 1)
+    )
+)
+PER_STORY = 5  # items per story: 100,000 items are 20,000 stories
 
 
 def fill(app: App, items: int, now: float) -> dict[str, int]:
-    """`items` items over FEEDS feeds; one in five alerted, its delivery in a weighted status."""
+    """`items` items over FEEDS feeds, PER_STORY to a story, each story one alert message on
+    the ladder (rung by story), its delivery in a weighted status; the trend's marks."""
     db = app.store.db
-    rule = RuleInfo("bench-rule", "A bench rule", Severity.HIGH)
-    item_rows, alert_rows, delivery_rows = [], [], []
+    item_rows, story_rows, member_rows, alert_rows, delivery_rows, mark_rows = (
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+    )
     counts = {status: 0 for status, _ in STATUSES}
     cut = [0.0]
     for _, share in STATUSES:
         cut.append(cut[-1] + share)
-    alerts = items // 5
-    for n in range(items):
-        feed = f"feed-{n % FEEDS}"
-        seen = now - (items - n) * 6.0  # one item every 6 s: 100,000 items is about a week
-        item = Item(
-            feed,
-            f"key-{n}",
-            f"US bombers fly sortie {n} near the coast",
-            f"https://news.example.org/{n}",
-        )
-        item_rows.append((feed, item.key, item.title, item.link, "", "", None, seen))
-        if n % 5:
-            continue
+    stories = items // PER_STORY
+    for s in range(stories):
+        story_id = f"story_{s:08d}"
+        first = now - (stories - s) * 30.0  # a story every 30 s: 20,000 stories are a week
+        reports = []
+        for m in range(PER_STORY):
+            n = s * PER_STORY + m
+            feed = f"feed-{n % FEEDS}"
+            item = Item(
+                feed,
+                f"key-{n}",
+                f"US bombers fly sortie {s} near the coast, report {m}",
+                f"https://news.example.org/{n}",
+            )
+            seen = first + m
+            item_rows.append((feed, item.key, item.title, item.link, "", "", None, seen))
+            rung = 1 + s % RUNGS
+            member_rows.append(
+                (
+                    feed,
+                    item.key,
+                    story_id,
+                    item.title,
+                    item.link,
+                    f"outlet{n % 40}.example",
+                    f"outlet{n % 40}.example",
+                    seen,
+                    None,
+                    "{}",
+                    "[]",
+                    f",rung-{rung},",
+                    seen,
+                )
+            )
+            reports.append(
+                StoryReport(
+                    item.title,
+                    item.link,
+                    feed,
+                    f"outlet{n % 40}.example",
+                    f"outlet{n % 40}.example",
+                )
+            )
+        rung = 1 + s % RUNGS
+        rule = RuleInfo(f"rung-{rung}", f"Rung {rung}", Severity(min(rung, 4)))
+        last = first + PER_STORY - 1
+        story_rows.append((story_id, reports[0].title, first, last, PER_STORY, first, last))
+        mark_rows.append(("theatre", story_id, rung, rule.id, first))
         alert = Alert(
-            alert_id(f"rule:{rule.id}", f"story-{feed}-{item.key}"),
+            alert_id("ladder:theatre", story_id),
             rule,
             item,
             ("bombers",),
-            datetime.fromtimestamp(seen, UTC),
+            datetime.fromtimestamp(last, UTC),
+            story=StoryInfo(
+                story_id,
+                reports[0].title,
+                PER_STORY,
+                datetime.fromtimestamp(first, UTC),
+                datetime.fromtimestamp(last, UTC),
+                tuple(reports),
+            ),
+            rules=(rule.id,),
+            ladder=LadderInfo("theatre", "Bench theatre", rung, RUNGS),
+            escalation="step_up" if s % 50 == 0 else None,
         )
         alert_rows.append(
             (
                 alert.message_id,
                 rule.id,
                 int(rule.severity),
-                feed,
+                item.feed,
                 item.key,
                 json.dumps(alert.payload()),
-                seen,
+                last,
+                alert.id,
+                story_id,
+                alert.event,
             )
         )
-        position = (n // 5) / alerts
+        position = s / stories
         status = next(
-            s
-            for (s, _), low, high in zip(STATUSES, cut, cut[1:], strict=True)
+            st
+            for (st, _), low, high in zip(STATUSES, cut, cut[1:], strict=True)
             if low <= position < high
         )
         counts[status] += 1
         error = {
             "failed": "HTTP 400 from receiver",
-            "silenced": "silence 1: rule bench-rule",
-            "cooldown": "cooldown of rule bench-rule",
+            "silenced": "silence 1: rule rung-1",
+            "cooldown": "cooldown of rule rung-1",
         }.get(status)
         delivery_rows.append(
-            (alert.message_id, "ops", status, 1, now + 60, error, seen, seen, seen, None)
+            (alert.message_id, "ops", status, 1, now + 60, error, last, last, last, None)
         )
-    with app.store._transaction():
+    with app.store.transaction():
         db.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?)", item_rows)
         db.executemany(
-            "INSERT INTO alerts (id, rule_id, severity, feed, item_key, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO stories (id, title, first_at, last_at, sources, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            story_rows,
+        )
+        db.executemany(
+            """INSERT INTO story_items (feed, item_key, story_id, title, link, outlet, source, at,
+                   published, features, hits, rules, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            member_rows,
+        )
+        db.executemany(
+            "INSERT INTO ladder_marks (ladder, story_id, rung, rule_id, at) VALUES (?, ?, ?, ?, ?)",
+            mark_rows,
+        )
+        db.executemany(
+            """INSERT INTO alerts (id, rule_id, severity, feed, item_key, payload, created_at,
+                   alert_key, story_id, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             alert_rows,
         )
         db.executemany(
@@ -143,6 +227,18 @@ def plans(app: App) -> dict[str, str]:
             "SELECT d.*, a.payload FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.status = 'failed' ORDER BY d.updated_at DESC, d.alert_id DESC, d.notifier DESC LIMIT 50 OFFSET 0",
             (),
         ),
+        "stories of one rule": (
+            "SELECT s.id FROM stories s WHERE s.last_at >= ? AND EXISTS (SELECT 1 FROM story_items i WHERE i.story_id = s.id AND i.rules LIKE ?) ORDER BY s.last_at DESC, s.id DESC LIMIT 51 OFFSET 0",
+            (0, "%,rung-3,%"),
+        ),
+        "critical stories": (
+            "SELECT s.id FROM stories s WHERE EXISTS (SELECT 1 FROM alerts a WHERE a.story_id = s.id AND a.severity >= 4) ORDER BY s.last_at DESC, s.id DESC LIMIT 51 OFFSET 0",
+            (),
+        ),
+        "trend": (
+            "SELECT CAST(at AS BIGINT) / 86400 AS day, max(rung), count(*) FROM ladder_marks WHERE ladder = 'theatre' AND at >= 0 GROUP BY 1",
+            (),
+        ),
         "count by status": ("SELECT count(*) FROM deliveries WHERE status = 'failed'", ()),
     }
     return {
@@ -162,6 +258,10 @@ async def time_requests(app: App, runs: int) -> dict[str, Any]:
             ("page", "/", {}),
             ("live part", "/", {"X-Live": "1"}),
             ("failed, page 100", "/?failed=100", {}),
+            ("stories of one rule", "/?rule=rung-3&since=all", {}),
+            ("critical stories", "/?severity=critical&since=all", {}),
+            ("stories, page 200", "/?since=all&stories=200", {}),
+            ("one story", "/stories/story_00000100", {}),
         ):
             await client.get(url, headers=headers)  # templates compiled, caches warm
             samples = []
