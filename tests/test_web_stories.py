@@ -31,15 +31,21 @@ BUILDUP = Story(
 
 @pytest.fixture
 def pages(
-    tmp_path: Path, feed_server: FeedServer, webhook_receiver: WebhookReceiver
+    tmp_path: Path,
+    state: Path | str,
+    feed_server: FeedServer,
+    webhook_receiver: WebhookReceiver,
 ) -> Iterator[dict[str, str]]:
     """Two outlets report one boat strike (rung 2) today; a naval buildup (rung 1) three days
-    ago. Yields a function of the page's query string to its HTML, via the real app."""
+    ago, in a state on each backend. Yields each page's status and HTML by path, from the real
+    app."""
     feeds = {
         "alpha": serve(feed_server, "alpha", [BUILDUP, STRIKE_A]),
         "beta": serve(feed_server, "beta", []),
     }
     config = write_config(tmp_path, feeds, webhook=webhook_receiver.url())
+    if isinstance(state, str):
+        config.write_text(config.read_text().replace("state: data/state.db", f"state: '{state}'"))
     assert once(config) == 0
     serve(feed_server, "beta", [STRIKE_B])
     assert once(config) == 0
