@@ -14,6 +14,8 @@ from urllib.parse import urljoin, urlsplit
 from bs4 import BeautifulSoup, CData, Tag
 from bs4.element import NavigableString, PageElement
 
+from monitor.feeds.plainhtml import plain_html_text
+
 # Text inside these elements is never what a reader sees.
 INVISIBLE_TAGS = frozenset(
     ("script", "style", "noscript", "template", "head", "title", "svg", "iframe")
@@ -59,6 +61,10 @@ def html_to_text(html: str) -> str:
     """The visible text of an HTML fragment, with block elements on their own lines."""
     if not _LOOKS_LIKE_MARKUP.search(html):
         return clean_text(html)
+    # Simple, well-nested markup is read in one pass; BeautifulSoup takes whatever that doubts.
+    plain = plain_html_text(html, invisible=INVISIBLE_TAGS, block=BLOCK_TAGS)
+    if plain is not None:
+        return clean_text(plain)
     return soup_to_text(BeautifulSoup(html, "html.parser"))
 
 
