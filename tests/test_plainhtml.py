@@ -141,3 +141,9 @@ def test_it_steps_aside_when_in_doubt(fragment: str) -> None:
 def test_it_reads_what_beautifulsoup_reads(fragment: str, text: str) -> None:
     assert fast(fragment) == text
     assert reference(fragment) == text
+
+
+def test_lone_surrogates_never_reach_the_text() -> None:
+    """A JSON Feed can carry "\\ud800"; no UTF-8 output (state, webhook, email) could."""
+    assert clean_text("\ud800 B-52s \udfff over \U0001f6e9") == "B-52s over \U0001f6e9"
+    assert html_to_text("<p>a\ud800b</p>") == "ab"
