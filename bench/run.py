@@ -13,6 +13,7 @@ stopped, and every measurement has a time limit.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -28,7 +29,7 @@ from bench.latency import measure_latency
 from bench.proc import run_measurement
 from bench.server import ServerProcess
 
-SECTIONS = ("pipeline", "cycle", "peers", "transport", "latency", "page", "stories")
+SECTIONS = ("pipeline", "cycle", "peers", "transport", "latency", "page", "stories", "processes")
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,10 @@ class Sizes:
     page_runs: int = 20
     stories_active: int = 10_000
     stories_probes: int = 500
+    process_feeds: int = 500  # whole processes against reader
+    process_naive: tuple[int, int] = (30, 1000)  # (feeds, rules) against the naive script
+    process_runs: int = 3
+    rule_loads: tuple[int, ...] = (1000, 10000)
 
 
 FULL = Sizes(
@@ -106,6 +111,10 @@ SMOKE = Sizes(
     page_runs=2,
     stories_active=40,
     stories_probes=20,
+    process_feeds=10,
+    process_naive=(3, 10),
+    process_runs=1,
+    rule_loads=(10,),
 )
 
 
@@ -447,6 +456,77 @@ def bench_stories(sizes: Sizes) -> tuple[dict[str, Any], str]:
     return result, text
 
 
+def bench_processes(sizes: Sizes) -> tuple[dict[str, Any], str]:
+    runs = str(sizes.process_runs)
+    result: dict[str, Any] = {}
+    naive_feeds, naive_rules = sizes.process_naive
+    result["naive"] = run_measurement(
+        "bench.processes",
+        ["versus-naive", "--feeds", str(naive_feeds), "--rules", str(naive_rules), "--runs", runs],
+        timeout=1800,
+    )
+    comparisons = [("naive", f"{naive_feeds} feeds, {naive_rules:,} rules")]
+    if importlib.util.find_spec("reader"):
+        result["peers"] = run_measurement(
+            "bench.processes", ["peers", "--feeds", str(sizes.process_feeds), "--runs", runs], 3600
+        )
+        comparisons.insert(0, ("peers", f"{sizes.process_feeds} feeds, 100 rules"))
+    rows = []
+    for key, what in comparisons:
+        measured = result[key]
+        ours = measured["news-monitor"]
+        for tool, figures in measured.items():
+            if not isinstance(figures, dict):
+                continue
+            cold, steady = figures["cold"], figures["steady"]
+            rows.append(
+                [
+                    what,
+                    tool,
+                    _f(cold["wall_s"], 2),
+                    _f(steady["wall_s"], 2),
+                    _f(steady["cpu_s"], 2),
+                    _f(max(cold["peak_rss_mb"], steady["peak_rss_mb"]), 0),
+                    f"{cold['wall_s'] / ours['cold']['wall_s']:.2f}x",
+                    f"{steady['wall_s'] / ours['steady']['wall_s']:.2f}x",
+                ]
+            )
+    text = _table(
+        f"Whole processes (`news-monitor once` vs the others, fresh interpreters, interleaved, steady = median of {runs})",
+        [
+            "comparison",
+            "tool",
+            "cold s",
+            "steady s",
+            "steady CPU s",
+            "peak RSS MB",
+            "cold: tool / ours",
+            "steady: tool / ours",
+        ],
+        rows,
+    )
+    loads = run_measurement(
+        "bench.processes",
+        ["rule-load", "--counts", ",".join(map(str, sizes.rule_loads)), "--runs", runs],
+        timeout=1800,
+    )
+    result["rule_load"] = loads
+    text += "\n" + _table(
+        "Rulebook load (parse, validate, compile; fresh process each)",
+        ["rules", "load s", "s per 1,000 rules", "peak RSS MB"],
+        [
+            [
+                f"{int(count):,}",
+                _f(r["load_s"], 2),
+                _f(r["load_s"] * 1000 / int(count), 3),
+                _f(r["peak_rss_mb"], 0),
+            ]
+            for count, r in loads["counts"].items()
+        ],
+    )
+    return result, text
+
+
 RUNNERS: dict[str, Callable[[Sizes], tuple[dict[str, Any], str]]] = {
     "pipeline": bench_pipeline,
     "cycle": bench_cycle,
@@ -455,6 +535,7 @@ RUNNERS: dict[str, Callable[[Sizes], tuple[dict[str, Any], str]]] = {
     "latency": bench_latency,
     "page": bench_page,
     "stories": bench_stories,
+    "processes": bench_processes,
 }
 
 

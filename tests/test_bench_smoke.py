@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def available_sections() -> list[str]:
     """The peers and the aiohttp transport come with the `bench` extra, which CI does not install."""
-    sections = ["pipeline", "cycle", "latency", "page", "stories"]
+    sections = ["pipeline", "cycle", "latency", "page", "stories", "processes"]
     if all(importlib.util.find_spec(name) for name in ("reader", "feed2exec", "sgmllib")):
         sections.append("peers")
     if importlib.util.find_spec("httpx_aiohttp"):
@@ -41,7 +41,7 @@ class TestBenchSmoke:
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             capture_output=True,
             text=True,
-            timeout=180,
+            timeout=300,
         )
         assert done.returncode == 0, done.stderr[-3000:]
         titles = (
@@ -50,6 +50,8 @@ class TestBenchSmoke:
             "Detection latency",
             "The page at /",
             "Story step",
+            "Whole processes",
+            "Rulebook load",
         )
         for title in titles:
             assert title in done.stdout

@@ -1,0 +1,222 @@
+"""Whole processes, as users run them: `news-monitor once` against lemon24/reader and against the
+naive script, each a fresh interpreter (start-up, imports, config, rules, the cycle, exit).
+
+Two comparisons, each run interleaved (one tool after the other, the server advancing one cycle
+before each round) so that the machine's load, whatever it is, falls on all of them alike:
+  - peers: N feeds (500 by default), `once` with 100 rules vs reader's `update_feeds`;
+  - naive: 30 feeds and 1,000 rules, `once` vs the naive script (`feedparser.parse` of each URL,
+    BeautifulSoup, one `re.search` per rule term), which has no state to make a cycle steady.
+Wall time, CPU time and peak RSS are read for each child process alone (`os.wait4`).
+
+Run one comparison: `python -m bench.processes peers --feeds 500 --runs 3` (it starts its own
+bench server); `rule-load --counts 1000,10000` times loading generated rulebooks, each in a fresh
+process. The `reader`, `naive` and `load-rules` subcommands are the measured processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench.corpus import write_rulebook
+from bench.cycle import server_config
+from bench.proc import ROOT, emit, median, run_measurement
+from bench.server import ServerProcess
+
+
+def run_child(command: list[str], timeout: float = 1800) -> dict[str, float]:
+    """Run one child to its end; its own wall time, CPU time and peak RSS."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = started + timeout
+    while True:
+        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            child.kill()
+            child.wait()
+            raise RuntimeError(f"{command} ran past {timeout:.0f}s")
+        time.sleep(0.005)
+    wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    assert child.stderr is not None
+    errors = child.stderr.read().decode(errors="replace")
+    child.stderr.close()
+    if child.returncode not in (0, 3):
+        raise RuntimeError(f"{command} exited {child.returncode}: {errors[-2000:]}")
+    return {
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+    }
+
+
+def _summary(runs: list[dict[str, float]]) -> dict[str, Any]:
+    return {
+        "runs": runs,
+        "wall_s": median([r["wall_s"] for r in runs]),
+        "cpu_s": median([r["cpu_s"] for r in runs]),
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+    }
+
+
+def _once(config: Path) -> list[str]:
+    return [sys.executable, "-m", "monitor", "once", "--config", str(config)]
+
+
+def compare(
+    tools: dict[str, list[str]], server: ServerProcess, runs: int
+) -> dict[str, dict[str, Any]]:
+    """A cold run of each tool, then `runs` interleaved steady rounds after a server advance."""
+    cold = {name: run_child(command) for name, command in tools.items()}
+    steady: dict[str, list[dict[str, float]]] = {name: [] for name in tools}
+    for _ in range(runs):
+        server.admin("/admin/advance", post=True)
+        for name, command in tools.items():
+            steady[name].append(run_child(command))
+    return {name: {"cold": cold[name], "steady": _summary(steady[name])} for name in tools}
+
+
+def peers(feeds: int, runs: int, workdir: Path) -> dict[str, Any]:
+    with ServerProcess(feeds) as server:
+        config = server_config(workdir / "ours", server.port, feeds, 100, 50)
+        urls = workdir / "urls.txt"
+        urls.write_text("\n".join(server.feed_url(n) for n in range(feeds)) + "\n")
+        db = workdir / "reader.sqlite"
+        here = [sys.executable, "-m", "bench.processes"]
+        run_child([*here, "reader", "--db", str(db), "--urls", str(urls), "--setup-only"])
+        tools = {
+            "news-monitor": _once(config),
+            "reader": [*here, "reader", "--db", str(db), "--urls", str(urls)],
+        }
+        return {"feeds": feeds, **compare(tools, server, runs)}
+
+
+def naive(feeds: int, rules: int, runs: int, workdir: Path) -> dict[str, Any]:
+    with ServerProcess(feeds) as server:
+        config = server_config(workdir / "ours", server.port, feeds, rules, 50)
+        urls = workdir / "urls.txt"
+        urls.write_text("\n".join(server.feed_url(n) for n in range(feeds)) + "\n")
+        rule_dir = workdir / "ours" / "rules"
+        tools = {
+            "news-monitor": _once(config),
+            "naive": [
+                *[sys.executable, "-m", "bench.processes", "naive"],
+                *["--urls", str(urls), "--rules", str(rule_dir)],
+                *["--db", str(workdir / "naive.sqlite")],
+            ],
+        }
+        return {"feeds": feeds, "rules": rules, **compare(tools, server, runs)}
+
+
+def reader_process(db: Path, urls: Path, workers: int, setup_only: bool) -> None:
+    """reader as its users run it: one process that updates every feed and exits."""
+    from reader import make_reader
+
+    reader = make_reader(str(db))
+    if setup_only:
+        for url in urls.read_text().split():
+            reader.add_feed(url, exist_ok=True)
+        return
+    reader.update_feeds(scheduled=False, workers=workers)
+
+
+def naive_process(urls: Path, rules: Path, db: Path) -> None:
+    """The naive script: fetch each URL in turn, parse, extract, match, record."""
+    from bench.naive import NaivePipeline, load_rules
+
+    loaded = [
+        rule for path in sorted(rules.glob("*.yaml")) for rule in load_rules(path.read_text())
+    ]
+    pipeline = NaivePipeline(loaded, str(db))
+    for url in urls.read_text().split():
+        with urllib.request.urlopen(url, timeout=30) as response:
+            body = response.read()
+            content_type = response.headers.get("Content-Type", "")
+        pipeline.process(url, body, content_type)
+    pipeline.close()
+
+
+def rule_load(counts: list[int], runs: int, workdir: Path) -> dict[str, Any]:
+    """Seconds to load (parse, validate, compile) generated rulebooks, each in a fresh process."""
+    results: dict[str, Any] = {}
+    for count in counts:
+        directory = workdir / f"rules-{count}"
+        write_rulebook(directory, count)
+        measured = [
+            run_measurement("bench.processes", ["load-rules", "--dir", str(directory)], 600)
+            for _ in range(runs)
+        ]
+        results[str(count)] = {
+            "load_s": median([m["load_s"] for m in measured]),
+            "peak_rss_mb": max(m["peak_rss_mb"] for m in measured),
+        }
+    return {"counts": results}
+
+
+def load_rules_once(directory: Path) -> None:
+    from monitor.rules import load_rulebook
+
+    started = time.perf_counter()
+    rulebook = load_rulebook([directory])
+    emit({"load_s": time.perf_counter() - started, "rules": len(rulebook.rules)})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    peers_args = commands.add_parser("peers")
+    peers_args.add_argument("--feeds", type=int, default=500)
+    peers_args.add_argument("--runs", type=int, default=3)
+    naive_args = commands.add_parser("versus-naive")
+    naive_args.add_argument("--feeds", type=int, default=30)
+    naive_args.add_argument("--rules", type=int, default=1000)
+    naive_args.add_argument("--runs", type=int, default=3)
+    reader_args = commands.add_parser("reader")
+    reader_args.add_argument("--db", type=Path, required=True)
+    reader_args.add_argument("--urls", type=Path, required=True)
+    reader_args.add_argument("--workers", type=int, default=16)
+    reader_args.add_argument("--setup-only", action="store_true")
+    script_args = commands.add_parser("naive")
+    script_args.add_argument("--urls", type=Path, required=True)
+    script_args.add_argument("--rules", type=Path, required=True)
+    script_args.add_argument("--db", type=Path, required=True)
+    rules_args = commands.add_parser("rule-load")
+    rules_args.add_argument("--counts", default="1000,10000")
+    rules_args.add_argument("--runs", type=int, default=3)
+    load_args = commands.add_parser("load-rules")
+    load_args.add_argument("--dir", type=Path, required=True)
+    args = parser.parse_args()
+    if args.command == "load-rules":
+        load_rules_once(args.dir)
+        return
+    if args.command == "reader":
+        reader_process(args.db, args.urls, args.workers, args.setup_only)
+        return
+    if args.command == "naive":
+        naive_process(args.urls, args.rules, args.db)
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-processes-") as tmp:
+        workdir = Path(tmp)
+        if args.command == "peers":
+            emit(peers(args.feeds, args.runs, workdir))
+        elif args.command == "rule-load":
+            counts = [int(c) for c in args.counts.split(",")]
+            emit(rule_load(counts, args.runs, workdir))
+        else:
+            emit(naive(args.feeds, args.rules, args.runs, workdir))
+
+
+if __name__ == "__main__":
+    main()
