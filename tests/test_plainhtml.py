@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.errors import FeedParseError
-from monitor.feeds import parse
+from monitor.feeds import parse, plainhtml
 from monitor.feeds.decompress import GZIP_MAGIC, gunzip
 from monitor.feeds.plainhtml import plain_html_text
 from monitor.feeds.text import BLOCK_TAGS, INVISIBLE_TAGS, clean_text, html_to_text, soup_to_text
@@ -147,3 +147,16 @@ def test_lone_surrogates_never_reach_the_text() -> None:
     """A JSON Feed can carry "\\ud800"; no UTF-8 output (state, webhook, email) could."""
     assert clean_text("\ud800 B-52s \udfff over \U0001f6e9") == "B-52s over \U0001f6e9"
     assert html_to_text("<p>a\ud800b</p>") == "ab"
+
+
+def test_the_written_out_tables_are_beautifulsoups_own() -> None:
+    """An upgrade that changes what BeautifulSoup treats as void, keeps apart or decodes fails
+    here instead of silently reading fragments differently."""
+    from bs4.builder import HTMLTreeBuilder
+    from bs4.dammit import EntitySubstitution
+
+    assert set(HTMLTreeBuilder.DEFAULT_EMPTY_ELEMENT_TAGS or ()) == plainhtml.VOID
+    assert set(HTMLTreeBuilder.DEFAULT_STRING_CONTAINERS) == plainhtml.OWN_STRINGS
+    assert set(HTMLTreeBuilder.DEFAULT_PRESERVE_WHITESPACE_TAGS) == plainhtml.PRESERVE
+    assert BeautifulSoup.ASCII_SPACES == plainhtml.ASCII_SPACES
+    assert EntitySubstitution.HTML_ENTITY_TO_CHARACTER == plainhtml.ENTITIES

@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from monitor.feeds.extract import article_text
 from monitor.feeds.fetch import Fetcher, FetchResult
 from monitor.feeds.netguard import AddressPolicy, guarded_transport, is_public_address
 from monitor.httpclient import USER_AGENT, make_client
@@ -137,4 +136,6 @@ def _page_text(result: FetchResult) -> str:
     if header.get_content_type() not in HTML_TYPES:
         return ""
     charset = header.get_param("charset")
+    from monitor.feeds.extract import article_text  # BeautifulSoup: only full-text feeds need it
+
     return article_text(result.body, charset if isinstance(charset, str) else None)

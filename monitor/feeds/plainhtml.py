@@ -20,16 +20,21 @@ corpus feed and on generated markup.
 from __future__ import annotations
 
 import re
+from html.entities import html5
 
-from bs4 import BeautifulSoup
-from bs4.builder import HTMLTreeBuilder
-from bs4.dammit import EntitySubstitution
-
-_VOID = frozenset(HTMLTreeBuilder.DEFAULT_EMPTY_ELEMENT_TAGS or ())
-_OWN_STRINGS = frozenset(HTMLTreeBuilder.DEFAULT_STRING_CONTAINERS)
-_PRESERVE = frozenset(HTMLTreeBuilder.DEFAULT_PRESERVE_WHITESPACE_TAGS)
-_ENTITIES: dict[str, str] = EntitySubstitution.HTML_ENTITY_TO_CHARACTER
-_ASCII_SPACES = BeautifulSoup.ASCII_SPACES
+# BeautifulSoup's own tables, written out so that reading a fragment does not import it (a
+# command that never meets doubtful markup never pays for that); tests/test_plainhtml.py checks
+# them against the installed BeautifulSoup.
+VOID = frozenset(
+    ("area", "base", "basefont", "bgsound", "br", "col", "command", "embed", "frame", "hr",
+     "image", "img", "input", "isindex", "keygen", "link", "menuitem", "meta", "nextid", "param",
+     "source", "spacer", "track", "wbr")
+)  # fmt: skip
+OWN_STRINGS = frozenset(("rt", "rp", "style", "script", "template"))
+PRESERVE = frozenset(("pre", "textarea"))
+ASCII_SPACES = " \n\t\x0c\r"
+# Names BeautifulSoup decodes, to the same characters as HTML5 does with a semicolon.
+ENTITIES = {name[:-1]: text for name, text in html5.items() if name.endswith(";")}
 
 _NAME = r"[A-Za-z][-A-Za-z0-9_:.]*"
 _SPACE = r"[ \t\n\r\f]"  # ASCII only: what counts as a space in a tag is then never in doubt
@@ -75,7 +80,7 @@ def plain_html_text(
         # BeautifulSoup turns a string of nothing but ASCII spaces into one newline or space.
         text = "".join(string)
         string.clear()
-        if text and not preserving and not text.strip(_ASCII_SPACES):
+        if text and not preserving and not text.strip(ASCII_SPACES):
             text = "\n" if "\n" in text else " "
         parts.append(text)
 
@@ -84,7 +89,7 @@ def plain_html_text(
         if name in block and not hidden:
             parts.append("\n")
         hidden -= name in invisible
-        preserving -= name in _PRESERVE
+        preserving -= name in PRESERVE
 
     position = 0
     length = len(fragment)
@@ -100,16 +105,16 @@ def plain_html_text(
         if kind == "start" or kind == "slash":
             end_string()
             name = token.group("start").lower()
-            if name in _OWN_STRINGS and name not in invisible:
+            if name in OWN_STRINGS and name not in invisible:
                 return None  # strings kept apart (ruby text) are not walked as text
-            if name in _VOID or token.group("slash"):
+            if name in VOID or token.group("slash"):
                 # BeautifulSoup closes `<br>` and `<div/>` at once: an empty element.
                 if name in block and not hidden:
                     parts.append("\n")
                 continue
             open_tags.append(name)
             hidden += name in invisible
-            preserving += name in _PRESERVE
+            preserving += name in PRESERVE
             raw_end = _RAW_TEXT_END.get(name)
             if raw_end is not None:
                 found = raw_end.search(fragment, position)
@@ -136,7 +141,7 @@ def plain_html_text(
         elif hidden:
             continue
         elif kind == "named":
-            character = _ENTITIES.get(token.group("named"))
+            character = ENTITIES.get(token.group("named"))
             if character is None:
                 return None
             string.append(character)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup, CData, Tag
-from bs4.element import NavigableString, PageElement
-
 from monitor.feeds.plainhtml import plain_html_text
+
+if TYPE_CHECKING:
+    from bs4 import Tag
 
 # Text inside these elements is never what a reader sees.
 INVISIBLE_TAGS = frozenset(
@@ -27,8 +28,6 @@ BLOCK_TAGS = frozenset((
     "table", "blockquote", "pre", "section", "article", "header", "footer", "aside", "dt", "dd",
     "figcaption", "hr",
 ))  # fmt: skip
-
-_TEXT_TYPES = (NavigableString, CData)  # not their subclasses Comment, Doctype, Script, ...
 
 # C0/C1 controls and DEL except tab and newline; the line/paragraph separators; bidi embeddings,
 # overrides and isolates (U+202A-U+202E, U+2066-U+2069).
@@ -65,6 +64,10 @@ def html_to_text(html: str) -> str:
     plain = plain_html_text(html, invisible=INVISIBLE_TAGS, block=BLOCK_TAGS)
     if plain is not None:
         return clean_text(plain)
+    # Imported here: BeautifulSoup (with soupsieve) costs a command 0.1-0.2 s to import, and
+    # `check`, `status` or a steady `once` never reach this line.
+    from bs4 import BeautifulSoup
+
     return soup_to_text(BeautifulSoup(html, "html.parser"))
 
 
@@ -74,6 +77,10 @@ def soup_to_text(root: Tag) -> str:
     One iterative walk (deeply nested hostile markup cannot exhaust the stack), about twice as
     fast as find_all + get_text; comments, doctypes and processing instructions are skipped.
     """
+    from bs4 import CData, Tag
+    from bs4.element import NavigableString, PageElement
+
+    text_types = (NavigableString, CData)  # not their subclasses Comment, Doctype, Script, ...
     parts: list[str] = []
     stack: list[PageElement | None] = [root]  # None: the end of a block element
     while stack:
@@ -86,7 +93,7 @@ def soup_to_text(root: Tag) -> str:
             if node.name in BLOCK_TAGS:
                 stack.append(None)
             stack.extend(reversed(node.contents))
-        elif type(node) in _TEXT_TYPES:
+        elif type(node) in text_types:
             parts.append(str(node))
     return clean_text("".join(parts))
 
