@@ -34,25 +34,24 @@ from bench.server import ServerProcess
 def run_child(command: list[str], timeout: float = 1800) -> dict[str, float]:
     """Run one child to its end; its own wall time, CPU time and peak RSS."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    started = time.perf_counter()
-    child = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    deadline = started + timeout
-    while True:
-        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.perf_counter() > deadline:
-            child.kill()
-            child.wait()
-            raise RuntimeError(f"{command} ran past {timeout:.0f}s")
-        time.sleep(0.005)
-    wall = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    assert child.stderr is not None
-    errors = child.stderr.read().decode(errors="replace")
-    child.stderr.close()
+    # A file, not a pipe: a child logging more than a pipe holds would block on a full pipe.
+    with tempfile.TemporaryFile() as log:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+        deadline = started + timeout
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                child.kill()
+                child.wait()
+                raise RuntimeError(f"{command} ran past {timeout:.0f}s")
+            time.sleep(0.005)
+        wall = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        log.seek(0)
+        errors = log.read().decode(errors="replace")
     if child.returncode not in (0, 3):
         raise RuntimeError(f"{command} exited {child.returncode}: {errors[-2000:]}")
     return {
