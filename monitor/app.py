@@ -184,7 +184,9 @@ class App:
     async def deliver(
         self, *, force: bool = False, stopping: Callable[[], bool] | None = None
     ) -> DispatchReport:
-        return await deliver_due(self.store, self.channels, force=force, stopping=stopping)
+        return await deliver_due(
+            self.store, self.channels, force=force, stopping=stopping, replica=self.replica.id
+        )
 
     async def cycle(self) -> tuple[list[PollOutcome], DispatchReport]:
         """Poll every feed once (ignoring backoff: the user asked for it now), then deliver all."""

@@ -6,6 +6,8 @@ Each notifier is drained in order, one message at a time; the first retryable fa
 notifier's turn (its receiver is likely down) without touching the others. Deliveries are marked
 sent only after the receiver confirmed them, so a crash in between means a resend with the same
 id: at least once, never under two ids. Once `stopping()` is true no new message is started.
+Replicas draining one outbox claim each message before sending it (a lease of LEASE seconds):
+one sends it, and if that one dies mid-send another sends it again, under the same id.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from monitor.store import Delivery, Store
 
 log = logging.getLogger("monitor.dispatch")
 
+# Seconds a claimed message is this replica's to send: if it dies meanwhile, another replica
+# sends the message again after this, under the same id. Longer than any notifier's timeout.
+LEASE = 120.0
 MAX_BATCH = 100  # alerts per message: a long digest goes out as several messages, in order
 
 
@@ -98,38 +103,55 @@ async def deliver_due(
     *,
     force: bool = False,
     stopping: Callable[[], bool] | None = None,
+    replica: str = "local",
+    clock: Callable[[], float] = time.time,
 ) -> DispatchReport:
     """Send every due message (with `force`, also those waiting out a retry backoff, as
-    `news-monitor once` does; held deliveries wait for their time either way)."""
-    due = store.due_deliveries(time.time(), force=force)
+    `news-monitor once` does; held deliveries wait for their time either way).
+
+    Each message is claimed for `replica` before it is sent, so of several replicas draining one
+    outbox exactly one sends it; `clock` gives every time this drain decides or records.
+    """
+    due = store.due_deliveries(clock(), force=force)
     report = DispatchReport()
+    outbox = _Outbox(store, replica, clock)
     try:
         await asyncio.gather(
             *(
-                _drain(store, name, channels.get(name), queue, report, stopping or bool)
+                _drain(outbox, name, channels.get(name), queue, report, stopping or bool)
                 for name, queue in messages(store, due).items()
             )
         )
     finally:
         pending, _, oldest = store.outbox_summary()
         metrics.OUTBOX_PENDING.set(pending)
-        metrics.OUTBOX_OLDEST_PENDING_AGE.set(max(0.0, time.time() - oldest) if oldest else 0)
+        metrics.OUTBOX_OLDEST_PENDING_AGE.set(max(0.0, clock() - oldest) if oldest else 0)
     return report
 
 
+@dataclass(frozen=True)
+class _Outbox:
+    """The store, who is draining it, and the clock of this drain."""
+
+    store: Store
+    replica: str
+    clock: Callable[[], float]
+
+
 async def _drain(
-    store: Store,
+    outbox: _Outbox,
     name: str,
     channel: Channel | None,
     queue: list[Message],
     report: DispatchReport,
     stopping: Callable[[], bool],
 ) -> None:
+    store = outbox.store
     if channel is None:
         for message in queue:
             # Kept as a dead letter, so `outbox retry` can replay it once the notifier is back.
             store.mark_failed(
-                message.alert_ids, name, f"notifier {name!r} is not configured", time.time()
+                message.alert_ids, name, f"notifier {name!r} is not configured", outbox.clock()
             )
             report.failed += len(message.deliveries)
         return
@@ -146,7 +168,10 @@ async def _drain(
     for message in queue:
         if stopping():
             return  # shutting down: what is not started stays in the outbox for the next run
-        if not await _deliver_one(store, channel, message, report):
+        now = outbox.clock()
+        if not store.claim(message.alert_ids, name, outbox.replica, until=now + LEASE, now=now):
+            continue  # another replica is sending it
+        if not await _deliver_one(outbox, channel, message, report):
             return
 
 
@@ -166,16 +191,17 @@ async def _send(notifier: Notifier, message: Message, extra: dict[str, str]) -> 
 
 
 async def _deliver_one(
-    store: Store, channel: Channel, message: Message, report: DispatchReport
+    outbox: _Outbox, channel: Channel, message: Message, report: DispatchReport
 ) -> bool:
     """Deliver one message; False means stop draining this notifier for now."""
+    store = outbox.store
     name, count = channel.notifier.name, len(message.deliveries)
     first = message.alerts[0]
     extra = {"notifier": name, "alert_id": message.id, "rule": first.rule.id}
     try:
         await _send(channel.notifier, message, extra)
     except DeliveryError as exc:
-        now = time.time()
+        now = outbox.clock()
         if exc.disable:
             store.disable_notifier(name, channel.fingerprint, str(exc), now)
             metrics.DELIVERIES.labels(name, "failed").inc(count)
@@ -203,7 +229,7 @@ async def _deliver_one(
             extra=extra,
         )
         return False
-    store.mark_sent(message.alert_ids, name, time.time())
+    store.mark_sent(message.alert_ids, name, outbox.clock())
     report.sent += count
     metrics.DELIVERIES.labels(name, "sent").inc(count)
     if message.grouped:

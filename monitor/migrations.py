@@ -196,6 +196,12 @@ CREATE TABLE IF NOT EXISTS ladder_marks (
 CREATE INDEX IF NOT EXISTS ladder_marks_at ON ladder_marks (ladder, at)
 """
 
+# A replica claims a message before sending it; the lease lets another resend it if it dies.
+_OUTBOX_LEASES = """
+ALTER TABLE deliveries ADD COLUMN lease_owner TEXT;
+ALTER TABLE deliveries ADD COLUMN lease_until REAL
+"""
+
 _STORIES_RECENT = """
 CREATE INDEX IF NOT EXISTS stories_recent ON stories (last_at, id)
 """
@@ -221,6 +227,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     # The page lists stories newest first with a stable order among equal times, a page at a
     # time, without sorting every story of the window.
     Migration(5, "stories by last report and id", _STORIES_RECENT, _STORIES_RECENT),
+    Migration(
+        6,
+        "outbox messages claimed by replicas",
+        _OUTBOX_LEASES,
+        _OUTBOX_LEASES.replace(" REAL", " DOUBLE PRECISION"),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -915,13 +915,51 @@ class Store:
         `force` ignores the retry backoff (the user asked for a delivery now) but never a hold:
         quiet hours, group windows and digests are kept even then.
         """
+        free = "(d.lease_until IS NULL OR d.lease_until <= ?)"  # not being sent by a replica
         if force:
-            return self._deliveries("d.status = 'pending' AND d.hold_until <= ?", (now,), limit)
+            return self._deliveries(
+                f"d.status = 'pending' AND d.hold_until <= ? AND {free}", (now, now), limit
+            )
         return self._deliveries(
-            "d.status = 'pending' AND d.hold_until <= ? AND d.next_attempt_at <= ?",
-            (now, now),
+            f"d.status = 'pending' AND d.hold_until <= ? AND d.next_attempt_at <= ? AND {free}",
+            (now, now, now),
             limit,
         )
+
+    def claim(
+        self, alert_ids: Sequence[str], notifier: str, replica: str, *, until: float, now: float
+    ) -> bool:
+        """Take the pending deliveries of one message for `replica` until `until`: all of them,
+        or none when another replica holds one or one is no longer pending (True if taken)."""
+        with self._transaction():
+            taken = 0
+            for start in range(0, len(alert_ids), _IN_CHUNK):
+                chunk = alert_ids[start : start + _IN_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                taken += len(
+                    self.db.execute(
+                        f"""UPDATE deliveries SET lease_owner = ?, lease_until = ?
+                            WHERE notifier = ? AND alert_id IN (
+                                SELECT alert_id FROM deliveries
+                                WHERE notifier = ? AND alert_id IN ({marks})
+                                  AND status = 'pending'
+                                  AND (lease_until IS NULL OR lease_until <= ?){self.db.skip_locked})
+                            RETURNING alert_id""",
+                        (replica, until, notifier, notifier, *chunk, now),
+                    ).fetchall()
+                )
+            if taken == len(alert_ids):
+                return True
+            # Part of a group is another replica's: give back what this one took.
+            for start in range(0, len(alert_ids), _IN_CHUNK):
+                chunk = alert_ids[start : start + _IN_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                self.db.execute(
+                    f"""UPDATE deliveries SET lease_owner = NULL, lease_until = NULL
+                        WHERE notifier = ? AND lease_owner = ? AND alert_id IN ({marks})""",
+                    (notifier, replica, *chunk),
+                )
+            return False
 
     def group_members(self, notifier: str, group: str) -> list[Delivery]:
         """Every pending delivery of one group: they go out as one message."""
@@ -980,7 +1018,7 @@ class Store:
     def mark_sent(self, alert_ids: Iterable[str], notifier: str, now: float) -> None:
         self._update(
             """UPDATE deliveries SET status = 'sent', attempts = attempts + 1,
-                   last_error = NULL, updated_at = ?
+                   last_error = NULL, updated_at = ?, lease_until = NULL
                WHERE notifier = ? AND alert_id = ?""",
             (now, notifier),
             alert_ids,
@@ -996,7 +1034,7 @@ class Store:
     ) -> None:
         self._update(
             """UPDATE deliveries SET attempts = attempts + 1, last_error = ?,
-                   next_attempt_at = ?, updated_at = ?
+                   next_attempt_at = ?, updated_at = ?, lease_until = NULL
                WHERE status = 'pending' AND notifier = ? AND alert_id = ?""",
             (error, next_attempt_at, now, notifier),
             alert_ids,
@@ -1005,7 +1043,7 @@ class Store:
     def mark_failed(self, alert_ids: Iterable[str], notifier: str, error: str, now: float) -> None:
         self._update(
             """UPDATE deliveries SET status = 'failed', attempts = attempts + 1,
-                   last_error = ?, updated_at = ?
+                   last_error = ?, updated_at = ?, lease_until = NULL
                WHERE status = 'pending' AND notifier = ? AND alert_id = ?""",
             (error, now, notifier),
             alert_ids,

@@ -1,15 +1,18 @@
-"""Replicas sharing one state: each due feed is claimed by one of them, a dead replica's lease
-runs out and another takes the feed, and every replica says it is alive."""
+"""Replicas sharing one state: each due feed and each outbox message is claimed by one of them,
+a dead replica's lease runs out and another takes over, and every replica says it is alive."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from monitor.store import Replica, Store
+from monitor.models import Alert, Item, Match, RuleInfo, Severity
+from monitor.noise import DeliveryPlan
+from monitor.store import QueuedAlert, Replica, Store
 
 INTERVAL, LEASE = 60.0, 35.0
 
@@ -90,4 +93,66 @@ def test_replicas_asking_at_the_same_instant_get_the_feed_once(postgres_url: str
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
+    assert len(wins) == 1
+
+
+def queue(store: Store, keys: list[str], group: str | None = None) -> list[str]:
+    """Alerts for `keys`, each owed to notifier `ops` (in one group when `group` is given)."""
+    alerts = [
+        Alert.from_match(
+            Match(RuleInfo("bombers", "Bombers", Severity.HIGH), ("bomber",)),
+            Item(feed="wire", key=key, title=key, link="https://x/"),
+            datetime(2026, 11, 20, tzinfo=UTC),
+        )
+        for key in keys
+    ]
+    store.record_poll(
+        store.feed_state("wire", "u"),
+        [a.item for a in alerts],
+        [QueuedAlert(a, (DeliveryPlan("ops", 1000.0, group),)) for a in alerts],
+        1000.0,
+    )
+    return [a.id for a in alerts]
+
+
+def test_a_message_is_sent_by_the_replica_that_claimed_it(store: Store) -> None:
+    """B cannot take what A is sending; once A's lease ran out (A died) B takes the same
+    message, whose id is still the alert's: the receiver sees a retry, not a new alert."""
+    [alert] = queue(store, ["a"])
+    assert store.claim([alert], "ops", "a", until=1120.0, now=1000.0)
+    assert not store.claim([alert], "ops", "b", until=1121.0, now=1001.0)
+    assert store.due_deliveries(1001.0) == []
+    [due] = store.due_deliveries(1120.0)
+    assert due.alert.id == alert
+    assert store.claim([alert], "ops", "b", until=1240.0, now=1120.0)
+    store.mark_sent([alert], "ops", 1121.0)
+    assert not store.claim([alert], "ops", "a", until=1300.0, now=1250.0)
+
+
+def test_a_group_is_claimed_whole_or_not_at_all(store: Store) -> None:
+    """A digest half held by another replica is left to it: no replica sends a partial digest."""
+    ids = queue(store, ["a", "b", "c"], group="digest-1")
+    assert store.claim(ids[:1], "ops", "a", until=1120.0, now=1000.0)
+    assert not store.claim(ids, "ops", "b", until=1120.0, now=1000.0)
+    assert store.claim(ids[1:], "ops", "c", until=1120.0, now=1000.0)  # b gave back what it took
+
+
+def test_replicas_claiming_one_message_together_send_it_once(postgres_url: str) -> None:
+    """Eight replicas claim one due message at the same instant: one gets it."""
+    with Store(postgres_url) as first:
+        [alert] = queue(first, ["a"])
+    start = threading.Barrier(8)
+    wins: list[str] = []
+
+    def replica(name: str) -> None:
+        with Store(postgres_url) as store:
+            start.wait()
+            if store.claim([alert], "ops", name, until=1120.0, now=1000.0):
+                wins.append(name)
+
+    threads = [threading.Thread(target=replica, args=(f"r{n}",)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
     assert len(wins) == 1
