@@ -29,8 +29,9 @@ from monitor.store import Delivery, Store
 log = logging.getLogger("monitor.dispatch")
 
 # Seconds a claimed message is this replica's to send: if it dies meanwhile, another replica
-# sends the message again after this, under the same id. Longer than any notifier's timeout.
-LEASE = 120.0
+# sends the message again after this, under the same id. Twice the longest default notifier
+# timeout (30 s): a slow send is rarely taken over, a dead sender's message waits a minute.
+LEASE = 60.0
 MAX_BATCH = 100  # alerts per message: a long digest goes out as several messages, in order
 
 

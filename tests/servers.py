@@ -48,6 +48,7 @@ class FeedServer:
     def __init__(self) -> None:
         self.resources: dict[str, Resource] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.times: list[tuple[str, float]] = []  # (path, time.monotonic()) of each request
         self._lock = threading.Lock()
         outer = self
 
@@ -58,6 +59,7 @@ class FeedServer:
             def do_GET(self) -> None:
                 with outer._lock:
                     outer.requests.append((self.path, dict(self.headers.items())))
+                    outer.times.append((self.path, time.monotonic()))
                     resource = outer.resources.get(self.path)
                 if resource is None:
                     self.send_error(404)
