@@ -17,7 +17,9 @@ import importlib.util
 import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,11 +27,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.cycle import admin
 from bench.latency import measure_latency
-from bench.proc import run_measurement
+from bench.proc import RESULT_PREFIX, ROOT, MeasurementError, run_measurement
 from bench.server import ServerProcess
 
-SECTIONS = ("pipeline", "cycle", "peers", "transport", "latency", "page", "stories", "processes")
+SECTIONS = (
+    "pipeline",
+    "cycle",
+    "peers",
+    "transport",
+    "latency",
+    "page",
+    "stories",
+    "processes",
+    "replicas",
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,8 @@ class Sizes:
     process_naive: tuple[int, int] = (30, 1000)  # (feeds, rules) against the naive script
     process_runs: int = 3
     rule_loads: tuple[int, ...] = (1000, 10000)
+    replica_feeds: int = 20_000
+    replica_rules: int = 1000
 
 
 FULL = Sizes(
@@ -91,6 +106,7 @@ QUICK = Sizes(
     latency_interval=10.0,
     stories_active=2_000,
     stories_probes=200,
+    replica_feeds=2000,
 )
 SMOKE = Sizes(
     pipeline_feeds=2,
@@ -115,6 +131,8 @@ SMOKE = Sizes(
     process_naive=(3, 10),
     process_runs=1,
     rule_loads=(10,),
+    replica_feeds=30,
+    replica_rules=10,
 )
 
 
@@ -527,6 +545,102 @@ def bench_processes(sizes: Sizes) -> tuple[dict[str, Any], str]:
     return result, text
 
 
+def run_replicas(args: list[str], count: int, feeds: int) -> list[dict[str, Any]]:
+    """`count` replica processes of bench.replicas, started together at a common time."""
+    start_at = time.time() + 5 + feeds / 1000  # time for each to load the config and rules
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.replicas",
+                *args,
+                "--start-at",
+                str(start_at),
+                "--index",
+                str(n),
+                "--of",
+                str(count),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        for n in range(count)
+    ]
+    results = []
+    for proc in procs:
+        try:
+            out, err = proc.communicate(timeout=1800)
+        except subprocess.TimeoutExpired:
+            for other in procs:
+                other.kill()
+            raise MeasurementError("a replica ran past 1800s") from None
+        lines = [line for line in out.splitlines() if line.startswith(RESULT_PREFIX)]
+        if not lines:
+            raise MeasurementError("a replica failed:\n" + "\n".join(err.splitlines()[-15:]))
+        results.append(json.loads(lines[-1].removeprefix(RESULT_PREFIX)))
+    return results
+
+
+def bench_replicas(sizes: Sizes) -> tuple[dict[str, Any], str]:
+    from tests.postgres import PostgresServer
+
+    feeds = sizes.replica_feeds
+    common = ["--feeds", str(feeds), "--rules", str(sizes.replica_rules)]
+    results: dict[str, Any] = {}
+    rows = []
+
+    def measure(label: str, port: int, state: str, count: int) -> None:
+        admin(port, "/admin/advance", post=True)
+        runs = run_replicas(["--port", str(port), "--state", state, *common], count, feeds)
+        wall = max(run["wall_s"] for run in runs)
+        polled = sum(run["polled"] for run in runs)
+        results[label] = {"wall_s": wall, "polled": polled, "replicas": runs}
+        rows.append(
+            [
+                label,
+                _f(wall),
+                _f(polled / wall, 0),
+                f"{sum(run['db_s'] for run in runs) / max(polled, 1) * 1000:.2f}",
+                " / ".join(str(run["polled"]) for run in runs),
+                " / ".join(_f(run["cpu_s"]) for run in runs),
+                " / ".join(_f(run["peak_rss_mb"], 0) for run in runs),
+            ]
+        )
+
+    with tempfile.TemporaryDirectory(prefix="bench-replicas-") as tmp:
+        with ServerProcess(feeds) as server:
+            state = str(Path(tmp) / "state.db")
+            run_measurement(
+                "bench.replicas",
+                ["--port", str(server.port), "--state", state, *common, "--prime"],
+                timeout=1800,
+            )
+            measure("SQLite, 1 process", server.port, state, 1)
+        postgres = PostgresServer(durable=True).start()
+        try:
+            with ServerProcess(feeds) as server:
+                state = postgres.url()
+                run_measurement(
+                    "bench.replicas",
+                    ["--port", str(server.port), "--state", state, *common, "--prime"],
+                    timeout=1800,
+                )
+                for count in (1, 2, 3):
+                    measure(f"PostgreSQL, {count} replicas", server.port, state, count)
+        finally:
+            postgres.remove()
+    text = _table(
+        f"Replicas: one steady cycle over {feeds:,} feeds ({sizes.replica_rules:,} rules), shared by claims",
+        ["state", "wall s", "feeds/s", "db ms/feed", "polled", "CPU s", "peak RSS MB"],
+        rows,
+    )
+    return results, text
+
+
 RUNNERS: dict[str, Callable[[Sizes], tuple[dict[str, Any], str]]] = {
     "pipeline": bench_pipeline,
     "cycle": bench_cycle,
@@ -536,6 +650,7 @@ RUNNERS: dict[str, Callable[[Sizes], tuple[dict[str, Any], str]]] = {
     "page": bench_page,
     "stories": bench_stories,
     "processes": bench_processes,
+    "replicas": bench_replicas,
 }
 
 

@@ -95,7 +95,9 @@ def test_three_replicas_killed_at_random_lose_nothing_and_double_nothing(
     created: dict[str, set[str]] = defaultdict(set)
     for hook in webhook_receiver.received:
         payload = hook.json()
-        by_message[payload.get("message_id", payload["id"])].append((hook.headers["webhook-id"], hook.body))
+        by_message[payload.get("message_id", payload["id"])].append(
+            (hook.headers["webhook-id"], hook.body)
+        )
         created[payload["item"]["key"]].add(payload["id"])
     duplicates = sum(len(copies) - 1 for copies in by_message.values())
     print(
