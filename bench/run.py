@@ -594,7 +594,12 @@ def bench_replicas(sizes: Sizes) -> tuple[dict[str, Any], str]:
     rows = []
 
     def measure(label: str, port: int, state: str, count: int) -> None:
+        from monitor.store import Store
+
         admin(port, "/admin/advance", post=True)
+        with Store(Path(state) if not state.startswith("postgresql:") else state) as store:
+            # Every feed due at the start of the cycle, as if its interval had just passed.
+            store.db.execute("UPDATE feeds SET claimed_at = NULL, lease_until = NULL")
         runs = run_replicas(["--port", str(port), "--state", state, *common], count, feeds)
         wall = max(run["wall_s"] for run in runs)
         polled = sum(run["polled"] for run in runs)
