@@ -160,8 +160,10 @@ class PostgresDatabase:
                 conn.cursor().executemany(to_psycopg(sql), rows)
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self, *, durable: bool = True) -> Iterator[None]:
         with self._unavailable(), self.pool.connection() as conn, conn.transaction():
+            if not durable:
+                conn.execute("SET LOCAL synchronous_commit TO OFF")
             self._local.conn = conn
             try:
                 yield

@@ -290,27 +290,29 @@ class Store:
         Recording the poll releases the lease; a replica that dies holding one loses it when
         it expires, and the feed's next due poll goes to whichever replica asks first.
         """
-        self.db.execute(
-            "INSERT INTO feeds (name, url) VALUES (?, ?) ON CONFLICT DO NOTHING", (name, url)
-        )
-        claimed = self.db.execute(
-            f"""UPDATE feeds SET claimed_by = ?, claimed_at = ?, lease_until = ?
+        with self.db.transaction(durable=False):
+            self.db.execute(
+                "INSERT INTO feeds (name, url) VALUES (?, ?) ON CONFLICT DO NOTHING", (name, url)
+            )
+            claimed = self.db.execute(
+                f"""UPDATE feeds SET claimed_by = ?, claimed_at = ?, lease_until = ?
                 WHERE name = (SELECT name FROM feeds WHERE name = ?
                     AND (lease_until IS NULL OR lease_until <= ?)
                     AND (claimed_at IS NULL OR claimed_at <= ?){self.db.skip_locked})
                 RETURNING name""",
-            (replica, now, now + lease, name, now, now - interval * (1 - EARLY)),
-        ).fetchone()
+                (replica, now, now + lease, name, now, now - interval * (1 - EARLY)),
+            ).fetchone()
         return claimed is not None
 
     def beat(self, replica: Replica, now: float) -> None:
         """Say that `replica` is alive at `now`."""
-        self.db.execute(
-            """INSERT INTO replicas (id, host, pid, started_at, heartbeat_at)
+        with self.db.transaction(durable=False):
+            self.db.execute(
+                """INSERT INTO replicas (id, host, pid, started_at, heartbeat_at)
                VALUES (?, ?, ?, ?, ?)
                ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at""",
-            (replica.id, replica.host, replica.pid, replica.started_at, now),
-        )
+                (replica.id, replica.host, replica.pid, replica.started_at, now),
+            )
 
     def leave(self, replica: str) -> None:
         """A replica stopping cleanly: its leases are free at once, not at their expiry."""
@@ -931,7 +933,7 @@ class Store:
     ) -> bool:
         """Take the pending deliveries of one message for `replica` until `until`: all of them,
         or none when another replica holds one or one is no longer pending (True if taken)."""
-        with self._transaction():
+        with self.db.transaction(durable=False):
             taken = 0
             for start in range(0, len(alert_ids), _IN_CHUNK):
                 chunk = alert_ids[start : start + _IN_CHUNK]
