@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.models import Alert, Item, Match, RuleInfo, Severity
+from monitor.models import Alert, Item, RuleInfo, Severity
 from monitor.noise import DeliveryPlan
 from monitor.store import QueuedAlert, Replica, Store
 
@@ -99,10 +99,12 @@ def test_replicas_asking_at_the_same_instant_get_the_feed_once(postgres_url: str
 def queue(store: Store, keys: list[str], group: str | None = None) -> list[str]:
     """Alerts for `keys`, each owed to notifier `ops` (in one group when `group` is given)."""
     alerts = [
-        Alert.from_match(
-            Match(RuleInfo("bombers", "Bombers", Severity.HIGH), ("bomber",)),
-            Item(feed="wire", key=key, title=key, link="https://x/"),
-            datetime(2026, 11, 20, tzinfo=UTC),
+        Alert(
+            id=f"alert_{key}",
+            rule=RuleInfo("bombers", "Bombers", Severity.HIGH),
+            item=Item(feed="wire", key=key, title=key, link="https://x/"),
+            matched=("bomber",),
+            detected_at=datetime(2026, 11, 20, tzinfo=UTC),
         )
         for key in keys
     ]
@@ -112,7 +114,7 @@ def queue(store: Store, keys: list[str], group: str | None = None) -> list[str]:
         [QueuedAlert(a, (DeliveryPlan("ops", 1000.0, group),)) for a in alerts],
         1000.0,
     )
-    return [a.id for a in alerts]
+    return [a.message_id for a in alerts]
 
 
 def test_a_message_is_sent_by_the_replica_that_claimed_it(store: Store) -> None:
@@ -123,7 +125,7 @@ def test_a_message_is_sent_by_the_replica_that_claimed_it(store: Store) -> None:
     assert not store.claim([alert], "ops", "b", until=1121.0, now=1001.0)
     assert store.due_deliveries(1001.0) == []
     [due] = store.due_deliveries(1120.0)
-    assert due.alert.id == alert
+    assert due.message_id == alert
     assert store.claim([alert], "ops", "b", until=1240.0, now=1120.0)
     store.mark_sent([alert], "ops", 1121.0)
     assert not store.claim([alert], "ops", "a", until=1300.0, now=1250.0)
