@@ -35,9 +35,10 @@ from monitor.health import (
 )
 from monitor.logs import configure_logging
 from monitor.migrations import current_version, migrate
+from monitor.noise import hold_reason
 from monitor.rules import Ladder, Rulebook, load_rulebook
 from monitor.statecopy import copy_state
-from monitor.store import Replica, Store
+from monitor.store import Delivery, Replica, Store
 
 log = logging.getLogger("monitor")
 
@@ -328,9 +329,27 @@ def ladder_lines(store: Store, ladders: Sequence[Ladder], now: float) -> list[st
     return lines
 
 
+def _waiting(delivery: Delivery, now: float) -> str:
+    """What a pending delivery waits for, and until when; nothing for the others."""
+    if delivery.status != "pending":
+        return ""
+    if delivery.hold_until > now:
+        return (
+            f"{hold_reason(delivery.group)} until {_when(delivery.hold_until)} "
+            f"({_ago(delivery.hold_until, now)})"
+        )
+    if delivery.next_attempt_at > now:
+        return (
+            f"retry backoff after {delivery.attempts} attempts until "
+            f"{_when(delivery.next_attempt_at)} ({_ago(delivery.next_attempt_at, now)})"
+        )
+    return "due now"
+
+
 def cmd_outbox_list(args: argparse.Namespace) -> int:
     config = _inspect(args)
     with Store(config.state) as store:
+        now = time.time()
         deliveries = store.deliveries("failed" if args.failed else None)
         rows = [
             [
@@ -338,26 +357,53 @@ def cmd_outbox_list(args: argparse.Namespace) -> int:
                 "created" if d.alert.version == 1 else f"update {d.alert.version}",
                 d.notifier,
                 d.status,
+                _waiting(d, now),
                 str(d.attempts),
                 d.alert.rule.id,
                 d.alert.item.title[:50],
-                (d.last_error or "")[:60],
+                d.last_error or "",
             ]
             for d in deliveries
         ]
-        headers = ["id", "message", "notifier", "status", "attempts", "rule", "item", "last error"]
-        print(_table(headers, rows))
+        headers = ["id", "message", "notifier", "status", "waiting for", "attempts", "rule"]
+        print(_table([*headers, "item", "last error / why"], rows))
     return 0
 
 
+_WHAT_WAS = {
+    "failed": "failed",
+    "pending": "waiting out a retry backoff",
+    "silenced": "silenced",
+    "cooldown": "held back by a rule cooldown",
+}
+
+
 def cmd_outbox_retry(args: argparse.Namespace) -> int:
-    if not args.all and not args.id:
-        print("error: give an alert id, or --all", file=sys.stderr)
+    if not (args.all or args.id or args.notifier):
+        print("error: give an alert id, --notifier NAME, or --all", file=sys.stderr)
         return 2
     config = _inspect(args)
     with Store(config.state) as store:
-        count = store.requeue(None if args.all else args.id, time.time())
-    print(f"{count} failed deliveries put back in the outbox; the daemon (or `once`) sends them")
+        done = store.requeue(args.id, args.notifier, time.time())
+    moved = sum(done.moved.values())
+    if moved:
+        what = ", ".join(f"{n} {_WHAT_WAS[status]}" for status, n in sorted(done.moved.items()))
+        print(
+            f"{moved} deliveries will be sent now ({what}); a running daemon sends them within "
+            "seconds, or run `news-monitor once`"
+        )
+    else:
+        print("nothing to retry: no failed delivery, and none waiting out a retry backoff")
+    if done.held:
+        print(
+            f"{done.held} held on purpose (quiet hours, a group window or a digest) go out at "
+            "their time; `news-monitor outbox list` shows when"
+        )
+    if done.kept_back:
+        print(
+            f"{done.kept_back} silenced or held back by a cooldown are left alone; "
+            "give an alert id to send one anyway"
+        )
     return 0
 
 
@@ -679,9 +725,14 @@ def build_parser() -> argparse.ArgumentParser:
     listing = outbox_commands.add_parser("list", help="list deliveries", parents=[common])
     listing.add_argument("--failed", action="store_true", help="only dead letters")
     listing.set_defaults(handler=cmd_outbox_list)
-    retry = outbox_commands.add_parser("retry", help="put failed deliveries back", parents=[common])
-    retry.add_argument("id", nargs="?", help="alert id")
-    retry.add_argument("--all", action="store_true", help="every failed delivery")
+    retry = outbox_commands.add_parser(
+        "retry",
+        help="send failed deliveries, and those waiting out a retry backoff, now",
+        parents=[common],
+    )
+    retry.add_argument("id", nargs="?", help="alert id (also replays it if silenced)")
+    retry.add_argument("--notifier", metavar="NAME", help="only this notifier's deliveries")
+    retry.add_argument("--all", action="store_true", help="every notifier's")
     retry.set_defaults(handler=cmd_outbox_retry)
 
     silence = add("silence", "keep a rule's alerts from being sent for a while (still recorded)")

@@ -92,6 +92,16 @@ def hold_for(
     return Hold(until, f"{key_base} until {until:.0f}")
 
 
+def hold_reason(group: str | None) -> str:
+    """Why a delivery held until later waits, from the group key `hold_for` gave it."""
+    if group is None:
+        return "quiet hours"  # the only hold of a delivery sent on its own
+    kind, _, rest = group.partition(" ")
+    if kind == "digest":
+        return f"daily digest at {rest.split(' until ')[0]}"
+    return f"group window of {rest.split(' until ')[0]}"
+
+
 @dataclass(frozen=True)
 class DeliveryPlan:
     """One notifier an alert is owed to, held until `hold_until`; deliveries to the same

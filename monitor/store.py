@@ -178,6 +178,16 @@ def _story_row(row: Any) -> StoryRow:
     return StoryRow(row["id"], row["title"], row["first_at"], row["last_at"], row["sources"])
 
 
+@dataclass(frozen=True)
+class Requeued:
+    """What `outbox retry` did: deliveries made due now, by the status they had, and those it
+    left alone (held on purpose until later; silenced or in a cooldown, unless named by id)."""
+
+    moved: dict[str, int]
+    held: int
+    kept_back: int
+
+
 class Store:
     """All state in one database: a SQLite file (WAL mode; one process, which the daemon's lock
     file enforces) or PostgreSQL (any number of replicas). Opening applies missing migrations."""
@@ -1051,28 +1061,46 @@ class Store:
             alert_ids,
         )
 
-    def requeue(self, alert_id: str | None, now: float) -> int:
-        """Put failed deliveries back in the outbox (one alert's, or all when `alert_id` is None).
-
-        Naming one alert also replays it when a silence or cooldown kept it back.
-        """
+    def requeue(self, alert_id: str | None, notifier: str | None, now: float) -> Requeued:
+        """Make deliveries due now: failed ones, and pending ones waiting out a retry backoff
+        (one alert's, one notifier's, or all of them). Naming one alert also replays it when a
+        silence or cooldown kept it back. Holds (quiet hours, groups, digests) are kept."""
+        scope, scope_params = "1 = 1", []
+        if alert_id is not None:
+            # The id of one message, or of an alert: then every message of it.
+            scope += (
+                " AND (alert_id = ? OR alert_id IN (SELECT id FROM alerts WHERE alert_key = ?))"
+            )
+            scope_params = [alert_id, alert_id]
+        if notifier is not None:
+            scope, scope_params = scope + " AND notifier = ?", [*scope_params, notifier]
+        replayed = "'failed', 'silenced', 'cooldown'" if alert_id else "'failed'"
+        where = (
+            f"{scope} AND (status IN ({replayed}) OR "
+            "(status = 'pending' AND next_attempt_at > ? AND hold_until <= ?))"
+        )
+        params = (*scope_params, now, now)
         with self._transaction():
-            if alert_id is None:
-                cursor = self.db.execute(
-                    """UPDATE deliveries SET status = 'pending', attempts = 0,
-                           next_attempt_at = ?, updated_at = ? WHERE status = 'failed'""",
-                    (now, now),
-                )
-            else:
-                # The id of one message, or of an alert: then every message of it.
-                cursor = self.db.execute(
-                    """UPDATE deliveries SET status = 'pending', attempts = 0,
-                           next_attempt_at = ?, updated_at = ?
-                       WHERE status IN ('failed', 'silenced', 'cooldown') AND (alert_id = ?
-                           OR alert_id IN (SELECT id FROM alerts WHERE alert_key = ?))""",
-                    (now, now, alert_id, alert_id),
-                )
-        return cursor.rowcount
+            rows = self.db.execute(
+                f"SELECT status, count(*) AS n FROM deliveries WHERE {where} GROUP BY status",
+                params,
+            ).fetchall()
+            self.db.execute(
+                f"""UPDATE deliveries SET status = 'pending', attempts = 0,
+                        next_attempt_at = ?, updated_at = ? WHERE {where}""",
+                (now, now, *params),
+            )
+            left = self.db.execute(
+                f"""SELECT count(*) FILTER (WHERE status = 'pending' AND hold_until > ?) AS held,
+                           count(*) FILTER (WHERE status IN ('silenced', 'cooldown')) AS kept
+                    FROM deliveries WHERE {scope}""",
+                (now, *scope_params),
+            ).fetchone()
+        return Requeued(
+            moved={row["status"]: int(row["n"]) for row in rows},
+            held=int(left["held"]),
+            kept_back=int(left["kept"]),
+        )
 
     # -- silences ------------------------------------------------------------
 

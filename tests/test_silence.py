@@ -157,5 +157,5 @@ class TestSilenceScope:
             )
             entry = queued("bombers", "wire", "a")
             assert record(store, entry, time.time()) == "silenced"
-            assert store.requeue(entry.alert.id, time.time()) == 1
+            assert store.requeue(entry.alert.id, None, time.time()).moved == {"silenced": 1}
             assert [d.status for d in store.deliveries()] == ["pending"]

@@ -91,7 +91,7 @@ def test_a_retry_waits_and_a_failure_becomes_a_dead_letter(store: Store) -> None
     [dead] = store.deliveries("failed")
     assert dead.attempts == 2 and dead.last_error == "400 bad request"
     assert store.outbox_summary()[:2] == (0, 1)
-    assert store.requeue(None, now=1400.0) == 1
+    assert store.requeue(None, None, now=1400.0).moved == {"failed": 1}
     assert len(store.due_deliveries(now=1400.0)) == 1
 
 
