@@ -328,7 +328,7 @@ class WebUI:
 
     async def retry_failed(self, request: Request) -> Response:
         def action(form: dict[str, str], now: float) -> str:
-            self.app.store.requeue(None, now)
+            self.app.store.requeue(None, None, now)
             return "retried-all"
 
         return await self._act(request, action)
