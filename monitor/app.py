@@ -101,6 +101,9 @@ class App:
     channels: dict[str, Channel]
     lock: StateLock | None  # SQLite only: PostgreSQL is shared by replicas on purpose
     replica: Replica
+    # When each feed new to a state that already polled others was added: its first poll
+    # baselines. Empty for a brand-new state, whose first poll alerts as configured.
+    added_at: dict[str, float] = field(default_factory=dict)
     _closing: list[Channel] = field(default_factory=list)
 
     @classmethod
@@ -122,6 +125,8 @@ class App:
                 lock.release()
             raise ConfigError(f"cannot open state file: {exc}", path=str(config.state)) from None
         client = make_client()
+        now = time.time()
+        established = store.has_polled()
         return cls(
             config=config,
             rulebook=rulebook,
@@ -130,7 +135,8 @@ class App:
             articles=ArticleFetcher(client),
             channels=build_channels(config.notifiers),
             lock=lock,
-            replica=Replica.this_process(time.time()),
+            replica=Replica.this_process(now),
+            added_at={f.name: now for f in config.feeds} if established else {},
         )
 
     async def __aenter__(self) -> App:
@@ -164,6 +170,10 @@ class App:
             else:
                 channels[settings.name] = Channel(build_notifier(settings), fingerprint(settings))
         self._closing.extend(c for name, c in self.channels.items() if channels.get(name) is not c)
+        known = {f.name for f in self.config.feeds}
+        if self.store.has_polled():
+            now = time.time()
+            self.added_at.update((f.name, now) for f in config.feeds if f.name not in known)
         self.config, self.rulebook, self.channels = config, rulebook, channels
 
     async def poll(self, feed: FeedSettings, *, respect_backoff: bool = True) -> PollOutcome:
@@ -177,6 +187,7 @@ class App:
             max_age=self.config.max_age,
             articles=self.articles,
             respect_backoff=respect_backoff,
+            added_at=self.added_at.get(feed.name),
         )
         observe(outcome, time.monotonic() - started)
         return outcome

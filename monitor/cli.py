@@ -76,8 +76,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     if problems or config is None or rulebook is None:
+        noun = "error" if len(problems) == 1 else "errors"
         print(
-            f"{len(problems)} errors: fix them and run `news-monitor check` again", file=sys.stderr
+            f"{len(problems)} {noun}: fix them and run `news-monitor check` again", file=sys.stderr
         )
         return 1
     print(

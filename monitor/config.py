@@ -46,6 +46,7 @@ class FeedSettings:
     tags: tuple[str, ...] = ()
     full_text: str = "off"  # off | always | candidates
     allow_private: bool = False
+    backfill: float | None = None  # seconds: a feed added later alerts on items this recent
 
 
 @dataclass(frozen=True)
@@ -231,7 +232,16 @@ def _parse_feed(
     before = len(problems.errors)
     with problems:
         raw.reject_unknown(
-            {"name", "url", "interval", "timeout", "tags", "full_text", "allow_private"}
+            {
+                "name",
+                "url",
+                "interval",
+                "timeout",
+                "tags",
+                "full_text",
+                "allow_private",
+                "backfill",
+            }
         )
     name = raw.require("name", text)
     if name in seen:
@@ -247,6 +257,7 @@ def _parse_feed(
         ("tags", lambda: raw.get("tags", texts, no_tags)),
         ("full_text", lambda: raw.get("full_text", _full_text, "off")),
         ("allow_private", lambda: raw.get("allow_private", boolean, False)),
+        ("backfill", lambda: raw.get("backfill", positive_duration, None)),
     ):
         with problems:
             settings[key] = read()

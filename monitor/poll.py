@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from monitor import metrics
 from monitor.backoff import feed_retry_delay
@@ -42,20 +43,38 @@ class PollOutcome:
     error: str | None = None
 
 
-def is_stale(item: Item, now: float, max_age: float | None) -> bool:
-    """Items published longer than `max_age` ago are recorded but never alert (e.g. on first start)."""
+def is_stale(item: Item, now: float, max_age: float | None, since: float | None = None) -> bool:
+    """Items published longer than `max_age` ago are recorded but never alert (e.g. on first start);
+    with `since` (a new feed's first poll), neither do items published before it, nor undated ones."""
+    if since is not None and (item.published is None or item.published.timestamp() < since):
+        return True
     if max_age is None or item.published is None:
         return False
     return item.published.timestamp() < now - max_age
 
 
+def baseline_since(
+    feed: FeedSettings, state: FeedState, added_at: float | None, now: float
+) -> float | None:
+    """From when a feed's items may alert on its first poll: None (all, within max_age) unless
+    the feed was added at `added_at` to a state that already polled others; then only items
+    published since then, or within its `backfill`. Pure."""
+    if added_at is None or state.last_success_at is not None:
+        return None
+    return added_at if feed.backfill is None else min(added_at, now - feed.backfill)
+
+
 def matches_for(
-    items: Sequence[Item], rulebook: Rulebook, now: float, max_age: float | None
+    items: Sequence[Item],
+    rulebook: Rulebook,
+    now: float,
+    max_age: float | None,
+    since: float | None = None,
 ) -> list[Matched]:
     """The new items some rule matches, with what the story clusterer needs of them. Pure."""
     found: list[Matched] = []
     for item in items:
-        if is_stale(item, now, max_age):
+        if is_stale(item, now, max_age, since):
             continue
         matches = rulebook.match(item)
         if matches:
@@ -71,6 +90,7 @@ async def with_full_text(
     rulebook: Rulebook,
     now: float,
     max_age: float | None,
+    since: float | None = None,
 ) -> list[Item]:
     """Items whose `content` is the linked article's main text, for feeds that opt in.
 
@@ -79,7 +99,7 @@ async def with_full_text(
     """
 
     async def enrich(item: Item) -> Item:
-        if is_stale(item, now, max_age) or not item.link.startswith(("http://", "https://")):
+        if is_stale(item, now, max_age, since) or not item.link.startswith(("http://", "https://")):
             return item
         if feed.full_text == "candidates" and not rulebook.is_candidate(item):
             return item
@@ -122,8 +142,13 @@ async def poll_feed(
     max_age: float | None,
     articles: ArticleFetcher | None = None,
     respect_backoff: bool = True,
+    added_at: float | None = None,
 ) -> PollOutcome:
-    """Poll `feed` once and record the result. Never raises for feed problems."""
+    """Poll `feed` once and record the result. Never raises for feed problems.
+
+    `added_at`: when the feed was added to a state that already polled other feeds; its first
+    poll then marks what the feed already had as seen without alerting (see baseline_since).
+    """
     state = store.feed_state(feed.name, feed.url)
     started = time.time()
     if respect_backoff and state.retry_at is not None and state.retry_at > started:
@@ -166,18 +191,23 @@ async def poll_feed(
     fresh = [entry for entry in entries if entry.key not in seen]
     new_items = await asyncio.to_thread(lambda: [entry.item() for entry in fresh])
     now = time.time()
+    since = baseline_since(feed, state, added_at, now)
     if articles is not None and feed.full_text != "off":
-        new_items = await with_full_text(new_items, feed, articles, rulebook, now, max_age)
-    matched = await asyncio.to_thread(matches_for, new_items, rulebook, now, max_age)
+        new_items = await with_full_text(new_items, feed, articles, rulebook, now, max_age, since)
+    matched = await asyncio.to_thread(matches_for, new_items, rulebook, now, max_age, since)
     # Placing items in stories reads and writes story state: it runs here, on the loop thread,
     # with no await between the read and the write, in the same transaction as marking seen.
     with store.transaction():
         store.record_poll(validators, new_items, (), now)
         queued = track(store, rulebook, routes, feed, matched, now)
+    if since is not None:
+        _log_baseline(feed, new_items, len(queued), since, now)
+    held = store.held_back([entry.alert.message_id for entry in queued]) if queued else {}
     for entry in queued:
         alert = entry.alert
+        why = held.get(alert.message_id)
         log.info(
-            "%s %s: rule %s matched %r (story %s, %d independent sources)%s",
+            "%s %s: rule %s matched %r (story %s, %d independent sources)%s%s",
             alert.event,
             alert.id,
             alert.rule.id,
@@ -185,6 +215,7 @@ async def poll_feed(
             alert.story.id if alert.story else "-",
             alert.sources,
             f" [{'; '.join(alert.changes)}]" if alert.changes else "",
+            f"; not sent, {why}" if why else "",
             extra={"feed": feed.name, "rule": alert.rule.id, "alert_id": alert.id},
         )
     return PollOutcome(
@@ -193,6 +224,26 @@ async def poll_feed(
         items=len(entries),
         new_items=len(new_items),
         alerts=tuple(entry.alert for entry in queued),
+    )
+
+
+def _log_baseline(
+    feed: FeedSettings, items: Sequence[Item], alerts: int, since: float, now: float
+) -> None:
+    kept = sum(1 for item in items if is_stale(item, now, None, since))
+    why = (
+        f"backfill {feed.backfill:g}s" if feed.backfill is not None else "added to a running state"
+    )
+    log.info(
+        "feed %s: first poll (%s): %d items marked seen without alerting, published before %s; "
+        "%d newer items, %d alerts",
+        feed.name,
+        why,
+        kept,
+        datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        len(items) - kept,
+        alerts,
+        extra={"feed": feed.name},
     )
 
 

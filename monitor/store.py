@@ -268,6 +268,13 @@ class Store:
             asdict(state),
         )
 
+    def has_polled(self) -> bool:
+        """Whether any feed was ever polled successfully: a feed added now is new to the state."""
+        row = self.db.execute(
+            "SELECT 1 FROM feeds WHERE last_success_at IS NOT NULL LIMIT 1"
+        ).fetchone()
+        return row is not None
+
     def record_failure(
         self, state: FeedState, error: str, retry_at: float, now: float
     ) -> FeedState:
@@ -972,6 +979,20 @@ class Store:
                     (notifier, replica, *chunk),
                 )
             return False
+
+    def held_back(self, alert_ids: Sequence[str]) -> dict[str, str]:
+        """Which of these alerts a silence or cooldown keeps from being sent, and which one."""
+        found: dict[str, str] = {}
+        for start in range(0, len(alert_ids), _IN_CHUNK):
+            chunk = alert_ids[start : start + _IN_CHUNK]
+            rows = self.db.execute(
+                f"""SELECT DISTINCT alert_id, status, last_error FROM deliveries
+                    WHERE status IN ('silenced', 'cooldown')
+                    AND alert_id IN ({",".join("?" * len(chunk))})""",
+                tuple(chunk),
+            )
+            found.update((row["alert_id"], f"{row['status']}: {row['last_error']}") for row in rows)
+        return found
 
     def group_members(self, notifier: str, group: str) -> list[Delivery]:
         """Every pending delivery of one group: they go out as one message."""

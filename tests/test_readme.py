@@ -10,9 +10,11 @@ from pathlib import Path
 from prometheus_client.metrics import MetricWrapperBase
 
 from monitor import metrics
-from monitor.cli import build_parser
+from monitor.cli import build_parser, main
 from monitor.models import Alert, Item, alert_id
 from monitor.rules import load_rulebook
+from tests.feedgen import Story, rss
+from tests.servers import FeedServer, WebhookReceiver
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -98,3 +100,28 @@ def test_the_payload_example_is_what_the_readme_rule_makes_of_its_item(tmp_path:
     payload = alert.payload()
     assert set(example) <= set(payload)
     assert set(example["item"]) <= set(payload["item"])
+
+
+def test_the_payload_example_is_what_the_webhook_receives(
+    tmp_path: Path, feed_server: FeedServer, webhook_receiver: WebhookReceiver
+) -> None:
+    """The README's item, polled by `once` under the README's rule, reaches a real webhook
+    receiver with the example's keys and the same matched words and values."""
+    example = json.loads(README.split("## The webhook payload\n\n```json\n")[1].split("```")[0])
+    rule = README.split("## Rules\n")[1].split("```yaml\n")[1].split("```")[0]
+    (tmp_path / "rules.yaml").write_text(rule, encoding="utf-8")
+    item = example["item"]
+    url = feed_server.serve("/world.xml", rss([Story("b52", item["title"])]))
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "state: state.db\nrules: [rules.yaml]\n"
+        f"feeds:\n  - {{name: {item['feed']}, url: '{url}'}}\n"
+        f"notifiers:\n  - {{name: ops, type: webhook, url: '{webhook_receiver.url()}'}}\n"
+    )
+    assert main(["once", "--config", str(config)]) == 0
+    [payload] = webhook_receiver.payloads()
+    assert payload.keys() == example.keys()
+    assert payload["item"].keys() == example["item"].keys()
+    assert payload["story"].keys() == example["story"].keys()
+    assert payload["item"]["title"] == item["title"] and payload["item"]["feed"] == item["feed"]
+    assert payload["matched"] == example["matched"] and payload["values"] == example["values"]
