@@ -118,3 +118,29 @@ def fixed(body: bytes, headers: Iterable[tuple[str, str]] = (), status: int = 20
         connection.sendall(head(status, all_headers) + body)
 
     return script
+
+
+def drip_headers(interval: float = 0.5) -> Script:
+    """A status line, then one byte of an endless header every `interval` seconds."""
+
+    def script(connection: socket.socket, server: ScriptedServer) -> None:
+        read_request(connection)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+        while not server.stopping.wait(interval):
+            connection.sendall(b"x")
+
+    return script
+
+
+def smtp_drip(interval: float = 0.5) -> Script:
+    """An SMTP server that greets, then answers EHLO with one `250-x` line every `interval`
+    seconds, never the final `250 ` line."""
+
+    def script(connection: socket.socket, server: ScriptedServer) -> None:
+        connection.settimeout(5)
+        connection.sendall(b"220 drip.example ESMTP\r\n")
+        connection.recv(1024)  # EHLO
+        while not server.stopping.wait(interval):
+            connection.sendall(b"250-x\r\n")
+
+    return script

@@ -1,10 +1,14 @@
 """The `apprise` channel: chat and push services (Slack, Discord, Teams, Telegram, ntfy, Matrix...)
-through the Apprise library, run in a worker thread because Apprise blocks.
+through the Apprise library, run in threads of this notifier's own because Apprise blocks.
+
+`timeout` bounds each service's send whole. Apprise cannot be interrupted, so a send to a service
+that drips its answer keeps its thread until the service lets go; such threads count against
+this notifier's slots only (see monitor/notify/blocking.py).
 """
 
 from __future__ import annotations
 
-import asyncio
+import functools
 from collections.abc import Sequence
 
 import apprise
@@ -12,6 +16,7 @@ import apprise
 from monitor.errors import DeliveryError
 from monitor.models import Alert, Severity
 from monitor.notify.batch import batch_chat_body, batch_chat_title
+from monitor.notify.blocking import BlockingRunner
 from monitor.notify.render import Template, chat_body, chat_title
 from monitor.notify.settings import AppriseSettings
 
@@ -22,6 +27,7 @@ _NOTIFY_TYPES = {
     Severity.HIGH: apprise.NotifyType.WARNING,
     Severity.CRITICAL: apprise.NotifyType.FAILURE,
 }
+SLOTS = 4  # Apprise sends one notifier may have running at once, stuck ones included
 
 
 class AppriseNotifier:
@@ -39,6 +45,7 @@ class AppriseNotifier:
             service.add(url)
             self._services.append(service)
         self._done: dict[str, set[int]] = {}  # alert id -> indexes of URLs that already have it
+        self._runner = BlockingRunner(f"apprise {self.name!r}", SLOTS)
 
     def _notify(self, index: int, title: str, body: str, kind: apprise.NotifyType) -> bool:
         return bool(self._services[index].notify(body=body, title=title, notify_type=kind))
@@ -61,9 +68,9 @@ class AppriseNotifier:
             if index in done:
                 continue
             try:
-                async with asyncio.timeout(self.settings.timeout):
-                    ok = await asyncio.to_thread(self._notify, index, title, body, kind)
-            except TimeoutError:
+                call = functools.partial(self._notify, index, title, body, kind)
+                ok = await self._runner.run(call, self.settings.timeout)
+            except DeliveryError:
                 ok = False
             if ok:
                 done.add(index)

@@ -2,13 +2,17 @@
 
 TLS is never downgraded: with `security: starttls` a server that does not offer STARTTLS gets
 nothing, not a plaintext message. Certificates are verified against the system store or `ca_file`.
+`timeout` bounds each message whole (connect, greeting, TLS, login, send and answer): smtplib's
+own timeout is per socket operation, which a server answering one line every few seconds never
+trips, so past the deadline the socket is shut down and the send counts as failed.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import logging
 import smtplib
+import socket
 import ssl
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -19,6 +23,7 @@ from email.utils import format_datetime
 from monitor.errors import DeliveryError
 from monitor.models import UPDATED, Alert
 from monitor.notify.batch import batch_html, batch_subject, batch_text
+from monitor.notify.blocking import BlockingRunner
 from monitor.notify.render import (
     Template,
     clean_header,
@@ -30,6 +35,8 @@ from monitor.notify.render import (
 from monitor.notify.settings import EmailSettings
 
 log = logging.getLogger("monitor.notify")
+
+SLOTS = 2  # SMTP sessions one email notifier may have open at once
 
 
 def smtp_error(exc: Exception) -> DeliveryError:
@@ -68,6 +75,7 @@ class EmailNotifier:
         self._subject = Template(settings.subject_template, html=False, what=f"{what} subject")
         self._text = Template(settings.text_template, html=False, what=f"{what} text")
         self._html = Template(settings.html_template, html=True, what=f"{what} html")
+        self._runner = BlockingRunner(f"email {self.name!r}", SLOTS)
 
     def message(self, alert: Alert, now: datetime) -> EmailMessage:
         """The complete message for `alert` (pure apart from rendering user templates)."""
@@ -109,19 +117,25 @@ class EmailNotifier:
         message.add_alternative(clean_text(html), subtype="html")
         return message
 
-    def _deliver(self, message: EmailMessage) -> None:
+    def _deliver(self, message: EmailMessage, opened: list[smtplib.SMTP]) -> None:
         settings = self.settings
         context = ssl.create_default_context(
             cafile=str(settings.ca_file) if settings.ca_file else None
         )
         client: smtplib.SMTP
+        # Built unconnected and handed out first, so `_abort` can reach the socket even while
+        # connect() is still waiting for the greeting.
         if settings.security == "tls":
-            client = smtplib.SMTP_SSL(
-                settings.host, settings.port, timeout=settings.timeout, context=context
-            )
+            client = smtplib.SMTP_SSL(timeout=settings.timeout, context=context)
         else:
-            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+            client = smtplib.SMTP(timeout=settings.timeout)
+        # smtplib records the TLS server name only when its constructor connects.
+        client._host = settings.host  # type: ignore[attr-defined]
+        opened.append(client)
         with client:
+            code, greeting = client.connect(settings.host, settings.port)
+            if code != 220:
+                raise smtplib.SMTPConnectError(code, greeting)
             client.ehlo()
             if settings.security == "starttls":
                 if not client.has_extn("starttls"):
@@ -150,8 +164,18 @@ class EmailNotifier:
         await self._send(self.batch_message(alerts, batch_id, datetime.now(UTC)))
 
     async def _send(self, message: EmailMessage) -> None:
+        opened: list[smtplib.SMTP] = []
+
+        def abort() -> None:
+            for client in opened:
+                if client.sock is not None:
+                    with contextlib.suppress(OSError):
+                        client.sock.shutdown(socket.SHUT_RDWR)
+
         try:
-            await asyncio.to_thread(self._deliver, message)
+            await self._runner.run(
+                lambda: self._deliver(message, opened), self.settings.timeout, abort
+            )
         except DeliveryError:
             raise
         except (smtplib.SMTPException, OSError) as exc:
