@@ -4,6 +4,11 @@ continuously, edits to config.yaml and rule files are applied live, SIGTERM stop
 Signal handlers only set flags; the loop does the work. The first SIGTERM/SIGINT stops new
 polls, lets in-flight polls and deliveries finish within the grace period, and exits 0;
 a second one exits at once.
+
+APScheduler keeps its schedule in wall-clock time, so the watch loop, which sleeps on the
+monotonic clock, compares the two on every tick: after a step of the system clock (an NTP
+correction, a VM resumed, a manual `date -s`) every feed is rescheduled from now instead of
+waiting out the jump. The same loop ticks the heartbeat and notices when polls stop starting.
 """
 
 from __future__ import annotations
@@ -27,14 +32,22 @@ from monitor.app import App
 from monitor.config import Config, FeedSettings, load_config
 from monitor.db import StateUnavailableError
 from monitor.errors import MonitorError
-from monitor.health import Health, RunInfo, heartbeat_path, run_info_path, write_run_info
-from monitor.rules import load_rulebook
+from monitor.health import (
+    Health,
+    RunInfo,
+    heartbeat_path,
+    polls_stalled,
+    run_info_path,
+    write_run_info,
+)
+from monitor.rules import Rulebook, load_rulebook
 from monitor.rules.load import rule_files
 
 log = logging.getLogger("monitor.daemon")
 
 WATCH_INTERVAL = 2.0  # seconds between liveness ticks, each of which checks files for edits
 LEASE_MARGIN = 30.0  # seconds a feed's lease outlasts its fetch deadline (parsing, recording)
+CLOCK_JUMP = 10.0  # seconds the wall clock may drift from the monotonic one between two ticks
 DISPATCH_INTERVAL = 5.0  # seconds between outbox drains when nothing new was queued
 
 
@@ -60,6 +73,11 @@ def _span(seconds: float) -> str:
     return f"{minutes:.0f} min" if minutes >= 1 else f"{seconds:.0f} s"
 
 
+def _load(path: Path) -> tuple[Config, Rulebook]:
+    config = load_config(path)
+    return config, load_rulebook(list(config.rules))
+
+
 class Daemon:
     """Runs an App on a schedule until stopped."""
 
@@ -71,7 +89,8 @@ class Daemon:
         self.queued = asyncio.Event()
         self.inflight: set[asyncio.Task[object]] = set()
         self.poll_slots = asyncio.Semaphore(app.config.concurrency)
-        self.health = Health(time.time(), heartbeat=heartbeat_path(app.config.state))
+        self.health = Health(time.monotonic(), heartbeat=heartbeat_path(app.config.state))
+        self._last_poll = time.monotonic()  # when a poll job last started
         self.signals = 0
         self._signature = watched_files(app.config)
         self._reload_requested = False
@@ -118,6 +137,7 @@ class Daemon:
     async def _poll_job(self, name: str) -> None:
         if self.stopping.is_set():
             return
+        self._last_poll = time.monotonic()
         try:
             feed = self.app.config.feed(name)
         except KeyError:
@@ -173,16 +193,41 @@ class Daemon:
                 await asyncio.wait_for(self.stopping.wait(), timeout=WATCH_INTERVAL)
             await self._beat()
 
-    def _tick(self) -> None:
-        self.health.tick(time.time())
+    async def _watch_loop(self) -> None:
+        wall, mono = time.time(), time.monotonic()
+        while not self.stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), timeout=WATCH_INTERVAL)
+            now_wall, now_mono = time.time(), time.monotonic()
+            jump = (now_wall - wall) - (now_mono - mono)
+            wall, mono = now_wall, now_mono
+            if abs(jump) > CLOCK_JUMP and not self.stopping.is_set():
+                log.warning(
+                    "the system clock jumped %+.0f s; every feed is rescheduled from now", jump
+                )
+                self._schedule_all(self.app.config.feeds)
+                for job in self.scheduler.get_jobs():
+                    if not job.id.startswith("feed:"):
+                        job.modify(next_run_time=datetime.now().astimezone())
+            try:
+                await self._tick(now_mono, now_wall)
+            except Exception:
+                log.exception("watch tick crashed; it runs again in %.0f s", WATCH_INTERVAL)
+
+    async def _tick(self, now: float, wall: float) -> None:
+        feeds = self.app.config.feeds
+        if feeds:
+            shortest = min(feed.interval for feed in feeds)
+            self.health.stuck = polls_stalled(now - self._last_poll, shortest)
+        self.health.tick(now, wall)
         if self._reload_requested:
             self._reload_requested = False
-            self.reload()
+            await self.reload()
             return
-        signature = watched_files(self.app.config)
+        signature = await asyncio.to_thread(watched_files, self.app.config)
         if signature != self._signature:
             self._signature = signature
-            self.reload()
+            await self.reload()
 
     def _summarise(self) -> None:
         """One line of what happened since the last one; a warning when no feed answers."""
@@ -201,12 +246,12 @@ class Daemon:
 
     # -- reload ------------------------------------------------------------------
 
-    def reload(self) -> bool:
+    async def reload(self) -> bool:
         """Validate the edited config and rules, then swap them in; on any error keep the old set."""
         old = self.app.config
         try:
-            config = load_config(old.path)
-            rulebook = load_rulebook(list(config.rules))
+            # Loading a large rulebook takes seconds of CPU: off the loop, which keeps ticking.
+            config, rulebook = await asyncio.to_thread(_load, old.path)
         except MonitorError as exc:
             log.error("reload rejected, still running the last good config and rules: %s", exc)
             metrics.LAST_RELOAD_SUCCESS.set(0)
@@ -284,28 +329,30 @@ class Daemon:
         await self._beat()  # before any poll: a first poll skipped would wait a whole interval
         self._schedule_all(self.app.config.feeds)
         self.scheduler.add_job(
-            self._tick, IntervalTrigger(seconds=WATCH_INTERVAL), id="tick", max_instances=1
-        )
-        self.scheduler.add_job(
             self._summarise,
             IntervalTrigger(seconds=self.app.config.log_summary),
             id="summary",
             max_instances=1,
         )
         self.scheduler.start()
-        self.health.tick(time.time())
+        self.health.tick(time.monotonic(), time.time())
         metrics.RULES_LOADED.set(len(self.app.rulebook.rules))
         metrics.LAST_RELOAD_SUCCESS.set(1)
         self.queued.set()  # drain what an earlier run left in the outbox right away
         dispatcher = asyncio.create_task(self._dispatch_loop())
         beating = asyncio.create_task(self._beat_loop())
+        watcher = asyncio.create_task(self._watch_loop())
         http = None
         if self.app.config.http_listen:
             # Imported here: only the daemon's listener needs the web stack (uvicorn, Starlette).
             from monitor.http import start_http_server
 
             http = await start_http_server(
-                self.app.config.http_listen, self.health, self.app, on_change=self.queued.set
+                self.app.config.http_listen,
+                self.health,
+                self.app,
+                on_change=self.queued.set,
+                clock=time.monotonic,
             )
             log.info(
                 "serving the page at / and /healthz, /readyz, /metrics on %s",
@@ -320,7 +367,7 @@ class Daemon:
         )
         await self.stopping.wait()
         self.scheduler.pause()  # no new polls; running ones finish below
-        pending = [*self.inflight, dispatcher]
+        pending = [*self.inflight, dispatcher, watcher]
         _, late = await asyncio.wait(pending, timeout=self.grace)
         for task in late:
             task.cancel()

@@ -1,11 +1,17 @@
-"""Liveness and readiness of the daemon: the loop's last tick, a heartbeat file for container
-health checks, and what `news-monitor status` tells about a daemon from outside.
+"""Liveness and readiness of the daemon: the loop's last tick, what keeps it from doing its job,
+a heartbeat file for container health checks, and what `news-monitor status` tells about a
+daemon from outside.
 
 The heartbeat is the mtime of a file beside the SQLite state (in the temporary folder when the
 state is in PostgreSQL), touched on every tick, so a
 `HEALTHCHECK` can tell a stalled scheduler loop from a live one without the HTTP endpoint
-being enabled and without opening the database. Beside it the daemon keeps a small JSON file
-saying since when it runs and which config and rules it loaded.
+being enabled and without opening the database. While something keeps the daemon from working
+(its state file is failing or gone, no feed poll starts any more) the file holds that sentence,
+and the health check fails with it whatever the clocks say. Beside it the daemon keeps a small
+JSON file saying since when it runs and which config and rules it loaded.
+
+The daemon ticks with the monotonic clock, which a wall-clock step cannot move; the heartbeat's
+mtime is wall time, since another process reads it.
 """
 
 from __future__ import annotations
@@ -105,21 +111,35 @@ class Health:
     ready: bool = False
     stale_after: float = STALE_AFTER
     heartbeat: Path | None = field(default=None)
+    stuck: str | None = None  # why the loop is alive but not polling (fails /healthz)
+    problem: str | None = None  # why the daemon cannot deliver (fails /readyz)
     _heartbeat_failing: bool = field(default=False, init=False, repr=False)
+    _written: str = field(default="", init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.stale_after > 0:
             raise ValueError(f"stale_after must be above zero seconds, got {self.stale_after!r}")
 
-    def tick(self, now: float) -> None:
-        """Record that the loop is alive at `now` (unix time)."""
+    @property
+    def trouble(self) -> str | None:
+        """Everything that keeps the daemon from its job, as one sentence, or None."""
+        found = [t for t in (self.stuck, self.problem) if t]
+        return "; ".join(found) or None
+
+    def tick(self, now: float, wall: float | None = None) -> None:
+        """Record that the loop is alive at `now` (on the clock `age` is asked with) and touch
+        the heartbeat with `wall` (unix time; `now` when not given)."""
+        wall = now if wall is None else wall
         self.last_tick = now
-        metrics.LOOP_LAST_TICK.set(now)
+        metrics.LOOP_LAST_TICK.set(wall)
         if self.heartbeat is None:
             return
+        content = self.trouble or ""
         try:
-            self.heartbeat.touch()
-            os.utime(self.heartbeat, (now, now))
+            if content != self._written or not self.heartbeat.exists():
+                self.heartbeat.write_text(content, encoding="utf-8")
+                self._written = content
+            os.utime(self.heartbeat, (wall, wall))
         except OSError as exc:
             # The loop itself is fine; a stale heartbeat will make the health check say so.
             if not self._heartbeat_failing:
@@ -133,13 +153,28 @@ class Health:
         return max(0.0, now - self.last_tick)
 
     def alive(self, now: float) -> bool:
-        return self.age(now) <= self.stale_after
+        return self.age(now) <= self.stale_after and self.stuck is None
+
+
+def polls_stalled(since_last_poll: float, shortest_interval: float) -> str | None:
+    """Why the loop counts as stuck when no feed poll started for `since_last_poll` seconds
+    although some feed is due every `shortest_interval` seconds (a slow poll or a missed run
+    is allowed for), or None."""
+    limit = 2 * shortest_interval + STALE_AFTER
+    if since_last_poll <= limit:
+        return None
+    return (
+        f"stuck: no feed poll has started for {since_last_poll:.0f} s although feeds are due "
+        f"every {shortest_interval:.0f} s"
+    )
 
 
 def check_heartbeat(path: Path, now: float, stale_after: float = STALE_AFTER) -> str | None:
-    """None if the heartbeat at `path` is fresh, else a sentence saying what is wrong."""
+    """None if the heartbeat at `path` is fresh and the daemon reports no trouble, else a
+    sentence saying what is wrong."""
     try:
         touched = path.stat().st_mtime
+        trouble = path.read_text(encoding="utf-8", errors="replace").strip()
     except FileNotFoundError:
         return f"no heartbeat at {path}: the daemon has not started its loop"
     except OSError as exc:
@@ -147,4 +182,4 @@ def check_heartbeat(path: Path, now: float, stale_after: float = STALE_AFTER) ->
     age = now - touched
     if age > stale_after:
         return f"stalled: the loop last ticked {age:.0f} s ago (limit {stale_after:.0f} s)"
-    return None
+    return trouble or None

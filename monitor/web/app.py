@@ -140,10 +140,14 @@ class WebUI:
         age = self.health.age(now)
         if self.health.alive(now):
             return _text(200, f"ok: loop ticked {age:.1f} s ago")
+        if self.health.stuck:
+            return _text(503, self.health.stuck)
         limit = self.health.stale_after
         return _text(503, f"stalled: loop last ticked {age:.0f} s ago (limit {limit:.0f} s)")
 
     async def readyz(self, request: Request) -> Response:
+        if self.health.problem:
+            return _text(503, f"not ready: {self.health.problem}")
         if self.health.ready:
             return _text(200, "ready")
         return _text(503, "not ready: starting, or the state database is unreachable")
