@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from monitor.config import Config, FeedSettings
 from monitor.dispatch import Channel, DispatchReport, deliver_due
-from monitor.errors import ConfigError, MonitorError
+from monitor.errors import ConfigError, MonitorError, StateError
 from monitor.feeds.article import ArticleFetcher
 from monitor.feeds.fetch import Fetcher, make_client
 from monitor.health import lock_path
@@ -29,6 +29,7 @@ from monitor.notify import build_notifier
 from monitor.notify.settings import NotifierSettings
 from monitor.poll import PollOutcome, observe, poll_feed
 from monitor.rules import Rulebook, load_rulebook
+from monitor.statefile import check_intact, ensure_writable
 from monitor.store import Replica, Store
 
 log = logging.getLogger("monitor")
@@ -71,8 +72,14 @@ class StateLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StateError(
+                f"cannot open the lock file {self.path} ({exc.strerror}): make it and its folder "
+                "writable by the user news-monitor runs as"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -108,12 +115,20 @@ class App:
 
     @classmethod
     def open(cls, config: Config) -> App:
+        """Load the rules, lock the state file and open it; raises StateError with a sentence
+        when the state file cannot be written or is damaged."""
         register_secrets(config)
         rulebook = load_rulebook(list(config.rules))
         lock = None
         if isinstance(config.state, Path):
+            ensure_writable(config.state)
             lock = StateLock(config.state)
             lock.acquire()
+            try:
+                check_intact(config.state)
+            except MonitorError:
+                lock.release()
+                raise
         try:
             store = Store(config.state)
         except MonitorError:

@@ -11,10 +11,12 @@ import argparse
 import asyncio
 import logging
 import shutil
+import sqlite3
 import sys
 import textwrap
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -38,6 +40,7 @@ from monitor.migrations import current_version, migrate
 from monitor.noise import hold_reason
 from monitor.rules import Ladder, Rulebook, load_rulebook
 from monitor.statecopy import copy_state
+from monitor.statefile import unreadable
 from monitor.store import Delivery, Replica, Store
 
 log = logging.getLogger("monitor")
@@ -86,6 +89,16 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"{len(rulebook.files)} files, {len(config.notifiers)} notifiers, {len(config.routes)} routes"
     )
     return 0
+
+
+@contextmanager
+def _state(config: Config) -> Iterator[Store]:
+    """The store for one command; an SQLite error becomes a sentence naming the file."""
+    try:
+        with Store(config.state) as store:
+            yield store
+    except sqlite3.Error as exc:
+        raise unreadable(config.state, exc) from None
 
 
 def _load(args: argparse.Namespace) -> Config:
@@ -254,7 +267,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             "  (a running daemon keeps its last good rules; `news-monitor check` lists every "
             "error)\n"
         )
-    with Store(config.state) as store:
+    with _state(config) as store:
         if isinstance(config.state, Path):
             running, daemon = _daemon_report(config, now)
             print("DAEMON")
@@ -349,7 +362,7 @@ def _waiting(delivery: Delivery, now: float) -> str:
 
 def cmd_outbox_list(args: argparse.Namespace) -> int:
     config = _inspect(args)
-    with Store(config.state) as store:
+    with _state(config) as store:
         now = time.time()
         deliveries = store.deliveries("failed" if args.failed else None)
         rows = [
@@ -384,7 +397,7 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
         print("error: give an alert id, --notifier NAME, or --all", file=sys.stderr)
         return 2
     config = _inspect(args)
-    with Store(config.state) as store:
+    with _state(config) as store:
         done = store.requeue(args.id, args.notifier, time.time())
     moved = sum(done.moved.values())
     if moved:
@@ -430,7 +443,7 @@ def cmd_silence_add(args: argparse.Namespace) -> int:
         if args.rule not in rule_ids:
             print(f"error: no rule with id {args.rule!r} in the rulebook", file=sys.stderr)
             return 1
-    with Store(config.state) as store:
+    with _state(config) as store:
         now = time.time()
         silence, count = store.add_silence(args.rule, args.feed, now + seconds, args.comment, now)
     until = datetime.fromtimestamp(silence.ends_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -440,7 +453,7 @@ def cmd_silence_add(args: argparse.Namespace) -> int:
 
 def cmd_silence_list(args: argparse.Namespace) -> int:
     config = _inspect(args)
-    with Store(config.state) as store:
+    with _state(config) as store:
         now = time.time()
         rows = [
             [
@@ -459,7 +472,7 @@ def cmd_silence_list(args: argparse.Namespace) -> int:
 
 def cmd_silence_remove(args: argparse.Namespace) -> int:
     config = _inspect(args)
-    with Store(config.state) as store:
+    with _state(config) as store:
         removed = store.remove_silence(args.id)
     if not removed:
         print(f"error: no silence with id {args.id}", file=sys.stderr)
@@ -558,7 +571,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if isinstance(config.state, Path) and not config.state.exists():
         print(f"no state yet at {config.state}: nothing stored to backtest")
         return 0
-    with Store(config.state) as store:
+    with _state(config) as store:
         since = time.time() - seconds
         total = store.count_items(since)
 

@@ -9,6 +9,11 @@ APScheduler keeps its schedule in wall-clock time, so the watch loop, which slee
 monotonic clock, compares the two on every tick: after a step of the system clock (an NTP
 correction, a VM resumed, a manual `date -s`) every feed is rescheduled from now instead of
 waiting out the jump. The same loop ticks the heartbeat and notices when polls stop starting.
+
+The state file is watched too: SQLite errors in a row make /readyz and the health check fail with
+the cause (after a quick integrity check), and when the state or lock file is deleted or replaced
+under the running daemon, it stops polling and delivering and says why, rather than write to a
+file nobody will read again or deliver beside a second daemon.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import logging
 import os
 import random
 import signal
+import sqlite3
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,12 +48,16 @@ from monitor.health import (
 )
 from monitor.rules import Rulebook, load_rulebook
 from monitor.rules.load import rule_files
+from monitor.statefile import Identity, damage, damaged_advice
 
 log = logging.getLogger("monitor.daemon")
 
 WATCH_INTERVAL = 2.0  # seconds between liveness ticks, each of which checks files for edits
 LEASE_MARGIN = 30.0  # seconds a feed's lease outlasts its fetch deadline (parsing, recording)
 CLOCK_JUMP = 10.0  # seconds the wall clock may drift from the monotonic one between two ticks
+STATE_ERRORS_UNREADY = 3  # state errors in a row before the daemon reports itself not ready
+# What a state database raises when it fails under us (SQLite's own, PostgreSQL's through db.py).
+STATE_ERRORS = (sqlite3.Error, StateUnavailableError)
 DISPATCH_INTERVAL = 5.0  # seconds between outbox drains when nothing new was queued
 
 
@@ -91,6 +101,12 @@ class Daemon:
         self.poll_slots = asyncio.Semaphore(app.config.concurrency)
         self.health = Health(time.monotonic(), heartbeat=heartbeat_path(app.config.state))
         self._last_poll = time.monotonic()  # when a poll job last started
+        # The files this process opened; PostgreSQL has none to lose.
+        self._files: tuple[Identity, Identity] | None = None
+        if isinstance(app.config.state, Path) and app.lock is not None:
+            self._files = (Identity.of(app.config.state), Identity.of(app.lock.path))
+        self.halted: str | None = None  # why polling and delivery stopped for good
+        self._state_errors = 0
         self.signals = 0
         self._signature = watched_files(app.config)
         self._reload_requested = False
@@ -163,10 +179,12 @@ class Daemon:
             self.activity.polled(outcome, time.time())
             if outcome.alerts:
                 self.queued.set()
-        except StateUnavailableError as exc:
-            log.warning("poll of %s not done: %s", name, exc, extra={"feed": name})
+        except STATE_ERRORS as exc:
+            await self._state_failed(exc, f"poll of {name}")
         except Exception:
             log.exception("poll of %s crashed; it will be tried again", name, extra={"feed": name})
+        else:
+            self._state_worked()
         finally:
             self.inflight.discard(task)
 
@@ -215,8 +233,9 @@ class Daemon:
                 log.exception("watch tick crashed; it runs again in %.0f s", WATCH_INTERVAL)
 
     async def _tick(self, now: float, wall: float) -> None:
+        self._check_files()
         feeds = self.app.config.feeds
-        if feeds:
+        if feeds and self.halted is None:
             shortest = min(feed.interval for feed in feeds)
             self.health.stuck = polls_stalled(now - self._last_poll, shortest)
         self.health.tick(now, wall)
@@ -291,21 +310,78 @@ class Daemon:
         )
         write_run_info(self.run_info, info)
 
+    # -- the state file ----------------------------------------------------------
+
+    def _check_files(self) -> None:
+        """Halt when the state or lock file is no longer the one this process opened."""
+        if self.halted is not None or self._files is None:
+            return
+        state, lock = self._files
+        if lost := state.lost():
+            self._halt(
+                f"the state file {state.path} was {lost} while news-monitor ran: polling and "
+                "delivery have stopped, so nothing is recorded where it would be lost. Put the "
+                "file back and restart news-monitor (until then this process holds the old file "
+                f"open under /proc/{os.getpid()}/fd), or restart to begin from an empty state, "
+                "in which case items still in the feeds alert again"
+            )
+        elif lost := lock.lost():
+            self._halt(
+                f"the lock file {lock.path} was {lost} while news-monitor ran, so a second "
+                "news-monitor could start on the same state and send every alert twice: "
+                "polling and delivery have stopped here. Make sure only one news-monitor runs, "
+                "then restart it"
+            )
+
+    def _halt(self, reason: str) -> None:
+        self.halted = reason
+        self.health.problem = reason
+        self.health.stuck = None
+        self.scheduler.pause()
+        log.error("%s", reason)
+
+    async def _state_failed(self, exc: Exception, what: str) -> None:
+        self._state_errors += 1
+        state = self.app.config.state
+        log.error("%s: the state database %s failed: %s", what, state, exc)
+        if self._state_errors == 1 and isinstance(state, Path):
+            finding = await asyncio.to_thread(damage, state)
+            if finding is not None:
+                self.health.problem = damaged_advice(state, finding)
+                log.error("%s", self.health.problem)
+        if self._state_errors >= STATE_ERRORS_UNREADY and self.health.problem is None:
+            self.health.problem = (
+                f"the state database {state} failed {self._state_errors} times in a row (last: "
+                f"{exc}); alerts wait until it works again: check the disk or server it is on"
+            )
+
+    def _state_worked(self) -> None:
+        if self._state_errors and self.halted is None:
+            log.info("the state database works again after %d errors", self._state_errors)
+            self.health.problem = None
+        self._state_errors = 0
+
     # -- delivery ----------------------------------------------------------------
+
+    def _no_more_sends(self) -> bool:
+        return self.stopping.is_set() or self.halted is not None
 
     async def _dispatch_loop(self) -> None:
         while not self.stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.queued.wait(), timeout=DISPATCH_INTERVAL)
             self.queued.clear()
-            if not self.reachable:
-                continue  # the outbox is in the database: nothing to send until it is back
+            self._check_files()
+            if self.halted is not None or not self.reachable:
+                continue  # nothing to send from a lost state file, or a database that is away
             try:
-                self.activity.delivered(await self.app.deliver(stopping=self.stopping.is_set))
-            except StateUnavailableError as exc:
-                log.warning("delivery round not done: %s", exc)
+                self.activity.delivered(await self.app.deliver(stopping=self._no_more_sends))
+            except STATE_ERRORS as exc:
+                await self._state_failed(exc, "delivery round")
             except Exception:
                 log.exception("delivery round crashed; pending alerts stay in the outbox")
+            else:
+                self._state_worked()
 
     # -- lifecycle ---------------------------------------------------------------
 

@@ -5,6 +5,7 @@
     │   ├── ConfigErrors         several of those, found in one pass (`errors`, one per line)
     │   └── RuleError            a rule file is invalid
     │       └── RuleErrors       several of those
+    ├── StateError               the state file cannot be used (read-only, damaged, gone)
     ├── FetchError               a feed could not be fetched (retry_after: seconds the server asked for)
     ├── FeedParseError           a body is not a feed we can read
     └── DeliveryError            a notifier could not deliver (permanent: never retry;
@@ -80,6 +81,10 @@ class Collector:
             self.errors.append(exc)
             return True  # carry on with the next part
         return False
+
+
+class StateError(MonitorError):
+    """The state file cannot be used as it is; the message names it and says what to do."""
 
 
 class FetchError(MonitorError):

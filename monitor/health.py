@@ -30,6 +30,7 @@ from monitor import metrics
 log = logging.getLogger("monitor.health")
 
 STALE_AFTER = 60.0  # seconds without a tick before the loop counts as stalled
+HEARTBEAT_SIZE = 1024  # bytes the heartbeat file always has: room for the trouble sentence
 
 
 def _beside(state: Path | str, suffix: str) -> Path:
@@ -137,7 +138,7 @@ class Health:
         content = self.trouble or ""
         try:
             if content != self._written or not self.heartbeat.exists():
-                self.heartbeat.write_text(content, encoding="utf-8")
+                _write_in_place(self.heartbeat, content)
                 self._written = content
             os.utime(self.heartbeat, (wall, wall))
         except OSError as exc:
@@ -154,6 +155,15 @@ class Health:
 
     def alive(self, now: float) -> bool:
         return self.age(now) <= self.stale_after and self.stuck is None
+
+
+def _write_in_place(path: Path, content: str) -> None:
+    """Overwrite the file's first HEARTBEAT_SIZE bytes: once it exists, a full disk (the trouble
+    it may have to report) needs no new block for it. If even that fails, the caller leaves the
+    mtime alone, so the health check fails as stalled instead of passing."""
+    data = content.encode("utf-8")[: HEARTBEAT_SIZE - 1].ljust(HEARTBEAT_SIZE - 1) + b"\n"
+    with path.open("r+b" if path.exists() else "wb") as out:
+        out.write(data)
 
 
 def polls_stalled(since_last_poll: float, shortest_interval: float) -> str | None:
