@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from monitor.config import Config, FeedSettings
 from monitor.dispatch import Channel, DispatchReport, deliver_due
@@ -26,7 +26,7 @@ from monitor.feeds.fetch import Fetcher, make_client
 from monitor.health import lock_path
 from monitor.logs import register_secret
 from monitor.notify import build_notifier
-from monitor.notify.settings import NotifierSettings
+from monitor.notify.settings import NotifierSettings, looks_like_token
 from monitor.poll import PollOutcome, observe, poll_feed
 from monitor.rules import Rulebook, load_rulebook
 from monitor.statefile import check_intact, ensure_writable
@@ -45,7 +45,8 @@ def fingerprint(settings: NotifierSettings) -> str:
 
 
 def register_secrets(config: Config) -> None:
-    """Every password, token and signing secret in the config is redacted from all logs."""
+    """Every password, token and signing secret in the config is redacted from all logs and
+    command output: a feed URL's password and token-like query values (`?key=...`) included."""
     for settings in config.notifiers:
         for value in settings.secret_values:
             register_secret(value)
@@ -55,9 +56,12 @@ def register_secrets(config: Config) -> None:
     if isinstance(config.state, str):
         urls.append(config.state)
     for url in urls:
-        password = urlsplit(url).password
-        if password:
-            register_secret(password)
+        parts = urlsplit(url)
+        if parts.password:
+            register_secret(parts.password)
+        for _, value in parse_qsl(parts.query):
+            if looks_like_token(value):
+                register_secret(value)
 
 
 def build_channels(settings: tuple[NotifierSettings, ...]) -> dict[str, Channel]:

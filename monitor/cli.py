@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor import __version__
-from monitor.app import App, StateLock
+from monitor.app import App, StateLock, register_secrets
 from monitor.config import DEFAULT_RULES, Config, default_config_path, load_config
 from monitor.db import connect
 from monitor.durations import parse_duration
@@ -35,7 +35,7 @@ from monitor.health import (
     read_run_info,
     run_info_path,
 )
-from monitor.logs import configure_logging
+from monitor.logs import RedactedStream, configure_logging, redact
 from monitor.migrations import current_version, migrate
 from monitor.noise import hold_reason
 from monitor.rules import Ladder, Rulebook, load_rulebook
@@ -53,6 +53,13 @@ def _config_path(args: argparse.Namespace) -> Path:
     return Path(given) if given else default_config_path()
 
 
+def _config(args: argparse.Namespace) -> Config:
+    """The validated config, its secrets registered so no output of this command shows them."""
+    config = load_config(_config_path(args))
+    register_secrets(config)
+    return config
+
+
 def _problems(exc: ConfigError) -> list[str]:
     return [str(e) for e in exc.errors] if isinstance(exc, ConfigErrors) else [str(exc)]
 
@@ -63,7 +70,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     config: Config | None = None
     rule_paths: tuple[Path, ...] | None = None
     try:
-        config = load_config(_config_path(args))
+        config = _config(args)
         rule_paths = config.rules
     except ConfigError as exc:
         problems += _problems(exc)
@@ -102,7 +109,7 @@ def _state(config: Config) -> Iterator[Store]:
 
 
 def _load(args: argparse.Namespace) -> Config:
-    config = load_config(_config_path(args))
+    config = _config(args)
     configure_logging(config.log_level, config.log_format)
     return config
 
@@ -193,8 +200,11 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, wrap_last: 
 
 
 def _inspect(args: argparse.Namespace) -> Config:
-    """The config as commands that only read state need it: without the notifiers' secrets."""
-    return load_config(_config_path(args), delivery=False)
+    """The config as commands that only read state need it: without the notifiers' secrets
+    (the feeds' are registered, so no output shows them)."""
+    config = load_config(_config_path(args), delivery=False)
+    register_secrets(config)
+    return config
 
 
 def _daemon_report(config: Config, now: float) -> tuple[bool, list[str]]:
@@ -292,7 +302,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                     str(state.consecutive_failures),
                     _ago(next_poll, now) if running else "- (stopped)",
                     str(state.items_seen),
-                    state.last_error or "",
+                    redact(state.last_error or ""),
                 ]
             )
         print("\nFEEDS")
@@ -375,7 +385,7 @@ def cmd_outbox_list(args: argparse.Namespace) -> int:
                 str(d.attempts),
                 d.alert.rule.id,
                 d.alert.item.title[:50],
-                d.last_error or "",
+                redact(d.last_error or ""),
             ]
             for d in deliveries
         ]
@@ -482,7 +492,7 @@ def cmd_silence_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    config = load_config(_config_path(args))
+    config = _config(args)
     db = connect(config.state)
     try:
         applied = migrate(db)
@@ -774,6 +784,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Whatever a command prints passes the log redaction: a feed's last error may quote its URL.
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactedStream(sys.stdout), RedactedStream(sys.stderr)
+    try:
+        return _run_command(args)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _run_command(args: argparse.Namespace) -> int:
     try:
         code: int = args.handler(args)
     except ConfigError as exc:

@@ -32,6 +32,13 @@ FULL_TEXT_MODES = ("off", "always", "candidates")
 DEFAULT_RULES: tuple[str, ...] = ("rules",)
 
 _T = TypeVar("_T")
+
+# A feed polled more often than every second floods its server and the log; one polled less
+# often than weekly is not news monitoring. Both bounds are checked by `news-monitor check`.
+MIN_INTERVAL = 1.0
+MAX_INTERVAL = 7 * 86400.0
+MAX_FEED_TIMEOUT = 600.0  # a fetch's total deadline; a longer one would hold a poll slot for ages
+
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -202,14 +209,31 @@ def _section(root: YamlMap, source: str, key: str, allowed: set[str]) -> Fields:
     return section
 
 
+def _interval(value: Any) -> float:
+    seconds = parse_duration(value)
+    if not MIN_INTERVAL <= seconds <= MAX_INTERVAL:
+        raise ValueError(
+            f"must be between 1s and 7d, got {value!r} (more often than every second floods "
+            "the feed's server and the log)"
+        )
+    return seconds
+
+
+def _feed_timeout(value: Any) -> float:
+    seconds = positive_duration(value)
+    if seconds > MAX_FEED_TIMEOUT:
+        raise ValueError(f"must be at most 10m, got {value!r}")
+    return seconds
+
+
 def _parse_feeds(
     doc: Fields, defaults: Fields, problems: Collector, tainted: set[int]
 ) -> tuple[FeedSettings, ...]:
     default_interval, default_timeout = 300.0, 20.0
     with problems:
-        default_interval = defaults.get("interval", positive_duration, default_interval)
+        default_interval = defaults.get("interval", _interval, default_interval)
     with problems:
-        default_timeout = defaults.get("timeout", positive_duration, default_timeout)
+        default_timeout = defaults.get("timeout", _feed_timeout, default_timeout)
     nodes = _list(doc.data.get("feeds"), doc.source, doc.data.line_of("feeds"), "feeds")
     feeds: list[FeedSettings] = []
     seen: set[str] = set()
@@ -252,8 +276,8 @@ def _parse_feed(
     no_tags: tuple[str, ...] = ()
     for key, read in (
         ("url", lambda: raw.require("url", http_url)),
-        ("interval", lambda: raw.get("interval", positive_duration, interval)),
-        ("timeout", lambda: raw.get("timeout", positive_duration, timeout)),
+        ("interval", lambda: raw.get("interval", _interval, interval)),
+        ("timeout", lambda: raw.get("timeout", _feed_timeout, timeout)),
         ("tags", lambda: raw.get("tags", texts, no_tags)),
         ("full_text", lambda: raw.get("full_text", _full_text, "off")),
         ("allow_private", lambda: raw.get("allow_private", boolean, False)),

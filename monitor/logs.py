@@ -20,6 +20,7 @@ __all__ = [
     "REDACTED",
     "SECRETS",
     "JsonFormatter",
+    "RedactedStream",
     "Redactor",
     "TextFormatter",
     "configure_logging",
@@ -73,6 +74,21 @@ def register_secret(value: str) -> None:
 def redact(text: str) -> str:
     """`text` with every registered secret replaced by ***."""
     return SECRETS(text)
+
+
+class RedactedStream:
+    """A text stream that redacts every registered secret from what is written to it."""
+
+    def __init__(self, inner: IO[str], redactor: Redactor = SECRETS) -> None:
+        self.inner = inner
+        self.redact = redactor
+
+    def write(self, text: str) -> int:
+        self.inner.write(self.redact(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from monitor.durations import parse_duration
 from monitor.fields import Fields, http_url, text, texts
@@ -90,8 +91,9 @@ class AppriseSettings:
 
     @property
     def secret_values(self) -> tuple[str, ...]:
-        # Apprise URLs carry their tokens inline, so the whole URL is the secret.
-        return self.urls
+        # The whole URL, and each token in it: Apprise logs the URLs it builds from them
+        # (https://api.telegram.org/bot<token>/...), which never contain the URL as written.
+        return self.urls + tuple(part for url in self.urls for part in apprise_tokens(url))
 
 
 NotifierSettings = WebhookSettings | EmailSettings | LogSettings | AppriseSettings
@@ -204,6 +206,37 @@ def _apprise_url(value: Any) -> str:
             "the format of each service (the full URL is not shown because it carries tokens)"
         )
     return url
+
+
+_URL_DELIMITERS = re.compile(r"[/:@?&=#]+")
+
+
+def looks_like_token(part: str) -> bool:
+    """Random-looking, as API tokens are: long, with letters and digits (not 'general', 'chat'
+    or a port)."""
+    return len(part) >= 8 and any(c.isdigit() for c in part) and any(c.isalpha() for c in part)
+
+
+def apprise_tokens(url: str) -> tuple[str, ...]:
+    """The parts of an Apprise URL that are secret: those Apprise itself masks in its private
+    form of the URL, the password, and any token-like path segment or query value."""
+    import apprise  # imported only when a chat notifier is configured, as in _apprise_url
+
+    parts = set(_URL_DELIMITERS.split(url.partition("://")[2]))
+    plugin = apprise.Apprise.instantiate(url)
+    if plugin is not None:
+        # Apprise's plugin.url() carries no annotations.
+        full = set(_URL_DELIMITERS.split(plugin.url(privacy=False)))  # type: ignore[no-untyped-call]
+        masked = set(_URL_DELIMITERS.split(plugin.url(privacy=True)))  # type: ignore[no-untyped-call]
+        parts |= full
+        secret = full - masked
+    else:
+        secret = set()
+    password = urlsplit(url).password
+    if password:
+        secret.add(password)
+    secret |= {part for part in parts if looks_like_token(unquote(part))}
+    return tuple(sorted(unquote(part) for part in secret if part))
 
 
 def _is_loopback(host: str) -> bool:

@@ -126,6 +126,9 @@ class Loaded:
     ladders: tuple[Ladder, ...] = ()
 
 
+MAX_RULE_FILE = 2**20  # bytes: about a second of parsing; a 5 MB file took 41 s and 686 MB
+
+
 def rule_files(paths: Sequence[Path]) -> list[Path]:
     """The *.yaml / *.yml files named or found (recursively, sorted) in the folders named."""
     found: list[Path] = []
@@ -178,6 +181,17 @@ class Loader:
     def read(self, path: Path) -> None:
         self.files.append(path)
         where = _Where(path)
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise RuleError(f"cannot read file: {exc.strerror}", path=str(path)) from None
+        if size > MAX_RULE_FILE:
+            raise RuleError(
+                f"the file is {size / 2**20:.1f} MiB; a rule file may hold at most "
+                f"{MAX_RULE_FILE // 2**20} MiB (the shipped rulebook is under 0.1 MiB), since "
+                "every reload parses it whole: trim it, or split it into smaller files",
+                path=str(path),
+            )
         try:
             doc = yamlfile.load(path)
         except RuleError:
