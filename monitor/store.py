@@ -53,6 +53,7 @@ class FeedState:
 
 
 _FEED_COLUMNS = ", ".join(f.name for f in fields(FeedState))
+CLOCK_SLACK = 10.0  # seconds a claim may lie in the future (clock skew between replicas)
 EARLY = 0.25  # a replica may poll a feed this fraction of its interval early (scheduler jitter)
 
 
@@ -314,10 +315,20 @@ class Store:
             claimed = self.db.execute(
                 f"""UPDATE feeds SET claimed_by = ?, claimed_at = ?, lease_until = ?
                 WHERE name = (SELECT name FROM feeds WHERE name = ?
-                    AND (lease_until IS NULL OR lease_until <= ?)
-                    AND (claimed_at IS NULL OR claimed_at <= ?){self.db.skip_locked})
+                    AND (lease_until IS NULL OR lease_until <= ? OR lease_until > ?)
+                    AND (claimed_at IS NULL OR claimed_at <= ? OR claimed_at > ?)
+                    {self.db.skip_locked})
                 RETURNING name""",
-                (replica, now, now + lease, name, now, now - interval * (1 - EARLY)),
+                (
+                    replica,
+                    now,
+                    now + lease,
+                    name,
+                    now,
+                    now + CLOCK_SLACK + lease,  # a lease from before a clock step back
+                    now - interval * (1 - EARLY),
+                    now + CLOCK_SLACK,  # a claim from before a clock step back
+                ),
             ).fetchone()
         return claimed is not None
 
