@@ -201,6 +201,10 @@ class Daemon:
                 log.error("not ready, polls and deliveries paused: %s", exc)
             self.reachable = self.health.ready = False
             return
+        except sqlite3.Error as exc:
+            # A SQLite file that cannot be written (a full disk) is counted like any state error.
+            await self._state_failed(exc, "heartbeat")
+            return
         if not self.reachable:
             log.info("ready: the state database answers again")
         self.reachable = self.health.ready = True
