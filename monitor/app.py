@@ -143,6 +143,8 @@ class App:
             if lock is not None:
                 lock.release()
             raise ConfigError(f"cannot open state file: {exc}", path=str(config.state)) from None
+        if lock is not None:
+            store.release_leases()  # the lock says no other process is sending
         client = make_client()
         now = time.time()
         established = store.has_polled()
