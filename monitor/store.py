@@ -549,10 +549,6 @@ class Store:
         members = self._members(ids)
         return [Candidate(story_id, tuple(members.get(story_id, ()))) for story_id in ids]
 
-    def story_members(self, story_id: str) -> list[Member]:
-        """The story's latest reports (at most MEMBERS_COMPARED): an item is compared with these."""
-        return self._members([story_id]).get(story_id, [])
-
     def _members(self, story_ids: Sequence[str]) -> dict[str, list[Member]]:
         if not story_ids:
             return {}

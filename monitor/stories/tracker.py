@@ -37,6 +37,9 @@ log = logging.getLogger("monitor.stories")
 # archive entry: the story then takes the time it was first seen.
 MAX_FUTURE = 600.0
 MAX_PAST = 30 * 86400.0
+# (time, independent source, rule hits) of one report of a story, as the store keeps it.
+Report = tuple[float, str, list[dict[str, object]]]
+
 COMMON_TERM_SHARE = 0.3  # terms in more of the stories than this do not pick candidates
 MAX_TERM_STORIES = 200  # ... nor terms in more stories than this
 MIN_RETRIEVAL_TERMS = 4
@@ -122,9 +125,10 @@ def place(store: Store, matched: Matched, now: float) -> tuple[StoryRow, cluster
     return store.add_to_story(story_id, report, now), assignment
 
 
-def _hits(rulebook: Rulebook, story: StoryRow, store: Store, scope: str) -> list[lifecycle.RuleHit]:
+def _hits(
+    rulebook: Rulebook, story: StoryRow, reports: list[Report], scope: str
+) -> list[lifecycle.RuleHit]:
     """Every hit of the scope's rules on the story, each confirmed or not by its min_sources."""
-    reports = store.story_hits(story.id)
     sources_by: dict[float | None, int] = {}
 
     def sources_within(seconds: float | None) -> int:
@@ -201,8 +205,9 @@ def track(
             continue
         story, assignment = place(store, entry, now)
         scopes = dict.fromkeys(_scope(rulebook, m.rule.id) for m in entry.matches)
+        reports = store.story_hits(story.id)  # read once: every scope decides on the same reports
         for scope in scopes:
-            message = _advance(store, rulebook, story, scope, entry, now, feed)
+            message = _advance(store, rulebook, story, reports, scope, entry, now, feed)
             if message is not None:
                 plans = plans_for(message, routes, now)
                 queue = QueuedAlert(message, plans, rulebook.cooldowns.get(message.rule.id))
@@ -224,13 +229,14 @@ def _advance(
     store: Store,
     rulebook: Rulebook,
     story: StoryRow,
+    reports: list[Report],
     scope: str,
     entry: Matched,
     now: float,
     feed: FeedSettings,
 ) -> Alert | None:
     """Decide and record one alert's next state; the message to send, if any."""
-    hits = _hits(rulebook, story, store, scope)
+    hits = _hits(rulebook, story, reports, scope)
     if not hits:
         return None
     the_id = alert_id(scope, story.id)
