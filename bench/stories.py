@@ -3,8 +3,10 @@
 `python -m bench.stories --stories 10000 --probes 500` fills a fresh SQLite state (on disk, as
 the daemon uses it) with that many active stories made of generated reports, then times the
 story step of a poll (candidate lookup, scoring, recording, the alert decision and queueing) for
-`probes` new matched items: half are new reports of existing stories, half new occurrences.
-The active stories are recorded directly, one report each; only the probes are timed.
+`probes` new items: a third are new reports of existing stories, a third new occurrences, and a
+third reports of existing stories in words no rule matches (they may only confirm a story),
+timed apart. The active stories are recorded directly, one report each; only the probes are
+timed.
 Baseline in the same run: the same probes against an empty state. Prints one BENCH-RESULT line.
 """
 
@@ -15,6 +17,7 @@ import random
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -107,6 +110,18 @@ def report(rng: random.Random, story: int, outlet: int) -> Item:
     )
 
 
+def confirming(item: Item) -> Item:
+    """The same report in words no shipped rule matches, though some of their terms occur."""
+    return replace(
+        item,
+        key=f"{item.key}-c",
+        title=item.title.replace("military strike number", "report on boat number").replace(
+            " kills ", " with "
+        ),
+        summary=item.summary.replace(" strike,", " incident,"),
+    )
+
+
 def fill_stories(store: Store, rng: random.Random, count: int) -> None:
     """`count` stories of one report each, recorded directly (the setup is not what is timed)."""
     with store.transaction():
@@ -136,8 +151,9 @@ def measure(stories: int, probes: int, seed: int = 3) -> dict[str, Any]:
     rulebook = load_rulebook([Path(__file__).resolve().parent.parent / "rules"])
     rng = random.Random(seed)
 
-    def one(store: Store, item: Item) -> tuple[float, float]:
-        """(wall, CPU) seconds of the story step for one item; negative if no rule matched."""
+    def one(store: Store, item: Item) -> tuple[float, float, bool]:
+        """(wall, CPU) seconds of the story step for one item, and whether a rule matched it;
+        negative if it was not worth a story step at all."""
         assert item.published is not None
         now = item.published.timestamp() + 60
         matched = matches_for([item], rulebook, now, None)
@@ -146,8 +162,8 @@ def measure(stories: int, probes: int, seed: int = 3) -> dict[str, Any]:
         with store.transaction():
             track(store, rulebook, (), feed, matched, now)
         if not matched:
-            return -1.0, -1.0
-        return time.perf_counter() - started, time.process_time() - cpu
+            return -1.0, -1.0, False
+        return time.perf_counter() - started, time.process_time() - cpu, bool(matched[0].matches)
 
     results: dict[str, Any] = {"stories": stories, "probes": probes}
     with tempfile.TemporaryDirectory(prefix="bench-stories-") as tmp:
@@ -158,15 +174,24 @@ def measure(stories: int, probes: int, seed: int = 3) -> dict[str, Any]:
                 fill = time.perf_counter() - fill_started
                 walls: list[float] = []
                 cpus: list[float] = []
+                confirm_cpus: list[float] = []
                 for probe in range(probes):
-                    # Half join a story that is active, half are new occurrences.
-                    story = rng.randrange(max(active, 1)) if probe % 2 == 0 else active + probe
-                    wall, cpu = one(store, report(rng, story, 1 + probe % 7))
-                    if wall >= 0:
+                    # A third join an active story, a third are new occurrences, a third only
+                    # confirm an active story.
+                    new = probe % 3 == 1
+                    story = active + probe if new else rng.randrange(max(active, 1))
+                    item = report(rng, story, 1 + probe % 7)
+                    wall, cpu, ruled = one(store, confirming(item) if probe % 3 == 2 else item)
+                    if wall < 0:
+                        continue
+                    if ruled:
                         walls.append(wall * 1000)
                         cpus.append(cpu * 1000)
+                    else:
+                        confirm_cpus.append(cpu * 1000)
                 walls.sort()
                 cpus.sort()
+                confirm_cpus.sort()
                 results[label] = {
                     "matched": len(walls),
                     "active": store.db.execute("SELECT count(*) AS n FROM stories").fetchone()["n"],
@@ -176,6 +201,9 @@ def measure(stories: int, probes: int, seed: int = 3) -> dict[str, Any]:
                     "cpu_p50_ms": _pick(cpus, 0.5),
                     "cpu_p95_ms": _pick(cpus, 0.95),
                     "cpu_mean_ms": statistics.fmean(cpus) if cpus else 0.0,
+                    "confirming": len(confirm_cpus),
+                    "confirm_cpu_p50_ms": _pick(confirm_cpus, 0.5),
+                    "confirm_cpu_p95_ms": _pick(confirm_cpus, 0.95),
                 }
     return results
 

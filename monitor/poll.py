@@ -71,13 +71,14 @@ def matches_for(
     max_age: float | None,
     since: float | None = None,
 ) -> list[Matched]:
-    """The new items some rule matches, with what the story clusterer needs of them. Pure."""
+    """The new items some rule matches, and those with words some rule needs (they may confirm
+    a story), with what the story clusterer needs of them. Pure."""
     found: list[Matched] = []
     for item in items:
         if is_stale(item, now, max_age, since):
             continue
         matches = rulebook.match(item)
-        if matches:
+        if matches or rulebook.is_candidate(item):
             at = event_time(item, now)
             found.append(Matched(item, tuple(matches), describe(item, at), at))
     return found

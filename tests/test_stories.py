@@ -137,6 +137,40 @@ class TestOneAlertPerStory:
         assert updated["changes"] == ["sources 1 -> 2"]
         assert {i["outlet"] for i in updated["story"]["items"]} == {"alpha.example", "beta.example"}
 
+    def test_a_report_no_rule_matched_still_counts_as_a_confirming_outlet(
+        self, tmp_path: Path, feed_server: FeedServer, webhook_receiver: WebhookReceiver
+    ) -> None:
+        """An outlet whose wording no rule catches (no "killed") still confirms the strike: the
+        alert is updated to two sources; a report of something else stays out."""
+        feeds = {
+            "alpha": serve(feed_server, "alpha", [STRIKE_A]),
+            "beta": serve(feed_server, "beta", []),
+        }
+        config = write_config(tmp_path, feeds, webhook=webhook_receiver.url())
+        assert once(config) == 0
+        unmatched = Story(
+            "b-2",
+            "Pentagon confirms US military attack on a drug boat in the Caribbean",
+            "The Pentagon said the vessel was hit in international waters on Tuesday; three aboard.",
+            age=timedelta(hours=1),
+        )
+        elsewhere = Story(
+            "b-3",
+            "Caribbean cruise lines add a boat to their winter fleet",
+            "A new vessel joins the fleet in the Caribbean in December.",
+            age=timedelta(minutes=50),
+        )
+        serve(feed_server, "beta", [unmatched, elsewhere])
+        assert once(config) == 0
+
+        created, updated = ladder_messages(webhook_receiver)
+        assert (created["event"], updated["event"]) == ("alert.created", "alert.updated")
+        assert created["id"] == updated["id"]
+        assert updated["story"]["sources"] == 2
+        assert updated["changes"] == ["sources 1 -> 2"]
+        titles = {i["title"] for i in updated["story"]["items"]}
+        assert titles == {STRIKE_A.title, unmatched.title}
+
     def test_two_strikes_with_the_same_toll_on_different_days_are_two_alerts(
         self, tmp_path: Path, feed_server: FeedServer, webhook_receiver: WebhookReceiver
     ) -> None:

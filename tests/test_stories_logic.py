@@ -76,9 +76,23 @@ class TestDiscriminators:
         )
         assert (english.ordinal, english.seas, english.days) == (4, ("caribbean",), ("2025-10-20",))
         assert (spanish.ordinal, spanish.seas, spanish.days) == (5, ("pacific",), ("2025-10-20",))
+        twentieth = describe(
+            item("El Pentágono confirma un vigésimo ataque: cuatro muertos en el Caribe"), 0
+        )
+        assert twentieth.ordinal == 20
         border = describe(item("Venezuela sends troops to the Colombian border"), 0)
         coast = describe(item("Venezuela moves troops to its coast"), 0)
         assert (border.destination, coast.destination) == ("border", "coast")
+
+    def test_the_sea_named_first_is_where_it_happened(self) -> None:
+        """A strike "in the Caribbean, hours after a Pacific attack" is a Caribbean strike."""
+        features = describe(item("US strikes vessel in Caribbean, hours after Pacific attack"), 0)
+        assert features.seas == ("caribbean",)
+
+    def test_counts_weekdays_and_verbs_are_one_term_in_either_language(self) -> None:
+        english = describe(item("US announces strike on Monday killing four"), 0).terms
+        spanish = describe(item("EEUU anuncia ataque el lunes: cuatro muertos"), 0).terms
+        assert {"announc", "strik", "monday", "4", "kill"} <= english.keys() & spanish.keys()
 
     @pytest.mark.parametrize(
         ("title", "link", "categories"),
@@ -108,11 +122,36 @@ class TestSources:
             ("Caracas, 21 oct (EFE).- El Gobierno venezolano denunció.", "", "EFE"),
             ("The strike killed three.", "Associated Press", "AP"),
             ("The strike killed three.", "Jane Doe", "example.co.uk"),
+            ("(CNN) — Defense Secretary Pete Hegseth announced a strike.", "", "CNN"),
+            ("WASHINGTON (The Hill) - The Pentagon said.", "", "The Hill"),
+            ("Trump said the airspace is closed, News.az reports, citing Xinhua.", "", "Xinhua"),
+            ("It came on Tuesday (Sep 2) - officials said.", "", "example.co.uk"),
         ],
     )
     def test_credits_bylines_and_outlets(self, summary: str, author: str, expected: str) -> None:
         report = item("Strike", summary, link="https://www.news.example.co.uk/a", author=author)
         assert source_of(report) == expected
+
+    def test_a_headline_naming_the_agency_credits_it(self) -> None:
+        assert source_of(item("Reuters: US deploys carrier strike group")) == "Reuters"
+
+    def test_an_agencys_own_site_counts_as_the_agency(self) -> None:
+        assert source_of(item("Strike", link="https://apnews.com/article/x")) == "AP"
+
+    def test_an_outlet_credited_by_name_and_its_own_site_are_one_source(self) -> None:
+        text = "Defense Secretary Pete Hegseth announced another strike on a boat in the Caribbean."
+        story = [member("US strikes another boat off Venezuela", text, source="thehill.com")]
+        features = describe(item("Hegseth: US hits another drug boat", f"(The Hill) — {text}"), 0)
+        found = cluster.assign(
+            features,
+            frozenset({"boat-strike"}),
+            TUESDAY.timestamp(),
+            "The Hill",
+            True,
+            [cluster.Candidate("story_1", tuple(story))],
+            {},
+        )
+        assert (found.story_id, found.source) == ("story_1", "thehill.com")
 
     def test_an_aggregators_source_element_names_the_outlet(self) -> None:
         assert source_of(item("Strike", source="El País")) == "El País"
@@ -160,6 +199,21 @@ class TestAssign:
         story = [member("US strike on drug boat kills 3", text, source="AP")]
         found = place("Boat strike kills three", text, story)
         assert (found.story_id, found.source) == ("story_1", "AP")
+
+    def test_a_report_no_rule_matched_confirms_a_story_it_is_part_of(self) -> None:
+        story = [member("US strike on a drug boat in the Caribbean kills three, Hegseth says")]
+        at = TUESDAY.timestamp()
+
+        def confirm(title: str, members: list[cluster.Member]) -> cluster.Assignment:
+            features = describe(item(title), at)
+            candidates = [cluster.Candidate("story_1", tuple(members))] if members else []
+            return cluster.assign(features, frozenset(), at, "c.example", False, candidates, {})
+
+        assert confirm("Hegseth: US strike kills three on drug boat in Caribbean", story).story_id
+        assert confirm("Caribbean tourism rebounds, three resorts say", story).story_id is None
+        assert (
+            confirm("Hegseth: US strike kills three on drug boat in Caribbean", []).story_id is None
+        )
 
     def test_opinion_joins_no_story(self) -> None:
         story = [member("US strike on a drug boat in the Caribbean kills three")]

@@ -6,6 +6,10 @@ alike their words (a wire template reused for the next strike reads almost the s
 is a cosine over the items' weighted terms, each term weighted down by how many active stories
 share it (every story of one theatre says "Venezuela"); it is taken against each member of the
 story (single link), with a bonus when the item matched a rule the story matched.
+
+An item that matched no rule but whose words some rule needs may still confirm a story: it
+joins one it is clearly part of (a stricter bar, as no shared rule vouches for it), and never
+starts one.
 """
 
 from __future__ import annotations
@@ -16,15 +20,19 @@ from dataclasses import dataclass
 from datetime import date
 
 from monitor.stories.features import Features, overlap
+from monitor.stories.sources import source_key
 
 WINDOW = 72 * 3600.0  # seconds around an item in which its story may have been reported
-JOIN_THRESHOLD = 0.34
+JOIN_THRESHOLD = 0.38
 # Weekdays resolve against each outlet's publication time, which time zones and "announced on
 # Sunday a strike on Friday" blur by a day or two; occurrences further apart are distinct.
 MIN_DAYS_APART = 2
 COPY_THRESHOLD = 0.55  # shingle overlap from which an item is a copy of another's text
 SHARED_RULE_BONUS = 0.1
 NO_SHARED_RULE_PENALTY = 0.25
+# An unmatched item must be this close to a story to confirm it: about what the join bar asks
+# of an item that matched a rule the story did not, the nearest case.
+CONFIRM_THRESHOLD = 0.5
 SOFT_CONFLICT_PENALTY = 0.25
 LATE_PENALTY_PER_DAY = 0.2  # past the first day between the item and the story's nearest report
 
@@ -63,6 +71,13 @@ class Assignment:
     relabel: tuple[str, ...] = ()
 
 
+def _spelt_as(source: str, members: Sequence[Member]) -> str:
+    """The story's spelling of `source` ("thehill.com" for a copy crediting "The Hill"), so one
+    outlet counts once however its reports name it."""
+    key = source_key(source)
+    return next((m.source for m in members if source_key(m.source) == key), source)
+
+
 def _hard_conflicts(item: Features, members: Sequence[Member]) -> list[str]:
     """Discriminators on which the item disagrees with every member that states one."""
     reports = [m.features for m in members if not m.features.opinion]
@@ -89,6 +104,9 @@ def _soft_conflicts(item: Features, members: Sequence[Member]) -> list[str]:
     totals = {f.total for f in reports if f.total}
     if item.total and totals and item.total not in totals:
         found.append("total")
+    stated = {day for f in reports for day in f.days}
+    if item.days and stated and _days_apart(item.days, stated) == 1:
+        found.append("day")  # the next day's occurrence, or one day's report told a day late
     destinations = {f.destination for f in reports if f.destination}
     if item.destination and destinations and item.destination not in destinations:
         found.append("destination")
@@ -130,8 +148,9 @@ def _score(
     item: Features, rules: frozenset[str], at: float, candidate: Candidate, idf: Mapping[str, float]
 ) -> float:
     best = max(cosine(item.terms, m.features.terms, idf) for m in candidate.members)
-    shared_rule = any(rules & m.rules for m in candidate.members)
-    best += SHARED_RULE_BONUS if shared_rule else -NO_SHARED_RULE_PENALTY
+    if rules:
+        shared_rule = any(rules & m.rules for m in candidate.members)
+        best += SHARED_RULE_BONUS if shared_rule else -NO_SHARED_RULE_PENALTY
     best -= SOFT_CONFLICT_PENALTY * len(_soft_conflicts(item, candidate.members))
     gap = min(abs(at - m.at) for m in candidate.members)
     best -= LATE_PENALTY_PER_DAY * max(0.0, gap / 86400.0 - 1.0)
@@ -151,7 +170,9 @@ def assign(
 
     `source` is the item's own source; `credited` says whether a credit line or byline named it
     (then it stands), otherwise an item copying a member's text counts for that member's source.
-    Opinion never joins a story: it gets a story of its own that is never alerted on.
+    Opinion never joins a story: it gets a story of its own that is never alerted on. An item
+    that matched no rule (empty `rules`) joins a story only if it clears CONFIRM_THRESHOLD, and
+    otherwise gets no story (story_id None, as for a new one: the caller records nothing).
     """
     if item.opinion:
         return Assignment(None, source)
@@ -179,11 +200,19 @@ def assign(
                 and overlap(item.shingles, m.features.shingles) >= COPY_THRESHOLD
             )
             return Assignment(
-                candidate.story_id, source, 1.0 + copy[0], copy[1].key, tuple(vetoed), relabel
+                candidate.story_id,
+                _spelt_as(source, candidate.members),
+                1.0 + copy[0],
+                copy[1].key,
+                tuple(vetoed),
+                relabel,
             )
         score = _score(item, rules, at, candidate, idf)
         if best is None or score > best[0]:
             best = (score, candidate)
-    if best is not None and best[0] >= JOIN_THRESHOLD:
-        return Assignment(best[1].story_id, source, best[0], None, tuple(vetoed))
+    threshold = JOIN_THRESHOLD if rules else CONFIRM_THRESHOLD
+    if best is not None and best[0] >= threshold:
+        return Assignment(
+            best[1].story_id, _spelt_as(source, best[1].members), best[0], None, tuple(vetoed)
+        )
     return Assignment(None, source, best[0] if best else 0.0, None, tuple(vetoed))

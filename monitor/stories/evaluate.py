@@ -38,10 +38,10 @@ class StoryScore:
     """What the replay gave, against the labels."""
 
     items: int = 0
-    placed: int = 0  # event items that got a story (a rule matched them)
+    placed: int = 0  # event items that got a story (a rule matched them, or they confirm one)
     precision: float = 0.0
     recall: float = 0.0
-    placed_precision: float = 0.0  # the same, among the items a rule matched
+    placed_precision: float = 0.0  # the same, among the items placed in stories
     placed_recall: float = 0.0
     events: int = 0
     sources_exact: int = 0
@@ -61,10 +61,10 @@ class StoryScore:
         lines = [
             f"items: {self.items} ({self.placed} event items placed in a story)",
             f"B-cubed precision {self.precision:.3f}  recall {self.recall:.3f}  F1 {self.f1:.3f}"
-            " (an item no rule matched counts as a story of its own)",
-            f"B-cubed among matched items: precision {self.placed_precision:.3f}"
+            " (an item in no story counts as a story of its own)",
+            f"B-cubed among items placed in stories: precision {self.placed_precision:.3f}"
             f"  recall {self.placed_recall:.3f}  F1 {_f1(self.placed_precision, self.placed_recall):.3f}",
-            f"independent sources exact (of the reports a rule matched): "
+            f"independent sources exact (of the reports placed in stories): "
             f"{self.sources_exact}/{self.events} events"
             f" ({self.sources_exact / max(self.events, 1):.0%})",
             f"opinion pieces placed in a story: {self.opinion_placed}/{self.opinion}",
@@ -175,7 +175,7 @@ def score(rulebook: Rulebook, labelled: list[LabelledItem]) -> StoryScore:
     story_of = {key: story for key, (story, _) in placed.items() if "\x00" not in key}
     result.opinion = sum(1 for x in labelled if x.event is None)
     result.opinion_placed = sum(1 for x in labelled if x.event is None and x.item.key in story_of)
-    # B-cubed over event items; an item no rule matched stands alone (it is missed, not merged).
+    # B-cubed over event items; an item in no story stands alone (it is missed, not merged).
     keys = [x.item.key for x in labelled if x.event is not None]
     cluster = {k: story_of.get(k, f"alone:{k}") for k in keys}
     result.placed = sum(1 for k in keys if k in story_of)

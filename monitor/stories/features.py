@@ -397,6 +397,182 @@ SPANISH = {
     "segundo": "second",
     "primer": "first",
     "primero": "first",
+    "atacada": "strike",
+    "atacado": "strike",
+    "atacar": "strike",
+    "atacan": "strike",
+    "ataca": "strike",
+    "bombardeos": "strike",
+    "ofensiva": "offensive",
+    "muerto": "kill",
+    "muerta": "kill",
+    "mata": "kill",
+    "matan": "kill",
+    "mataron": "kill",
+    "matar": "kill",
+    "fallecen": "kill",
+    "fallecieron": "kill",
+    "victimas": "victim",
+    "victima": "victim",
+    "supervivientes": "survivor",
+    "superviviente": "survivor",
+    "sobreviviente": "survivor",
+    "ocupantes": "occupant",
+    "tripulacion": "crew",
+    "presunto": "alleged",
+    "presuntos": "alleged",
+    "presunta": "alleged",
+    "presuntas": "alleged",
+    "supuesto": "alleged",
+    "supuesta": "alleged",
+    "supuestos": "alleged",
+    "sospechoso": "suspected",
+    "sospechosa": "suspected",
+    "sospechosos": "suspected",
+    "droga": "drug",
+    "drogas": "drug",
+    "narcotrafico": "drug",
+    "narcotraficantes": "trafficker",
+    "narcoterroristas": "narco-terrorist",
+    "narcoterrorista": "narco-terrorist",
+    "miembros": "member",
+    "miembro": "member",
+    "banda": "gang",
+    "semisumergible": "semi-submersible",
+    "semisumergibles": "semi-submersible",
+    "repatriados": "repatriate",
+    "repatria": "repatriate",
+    "repatriar": "repatriate",
+    "busqueda": "search",
+    "rescate": "rescue",
+    "pentagono": "pentagon",
+    "departamento": "department",
+    "funcionario": "official",
+    "funcionarios": "official",
+    "funcionaria": "official",
+    "secretario": "secretary",
+    "secretaria": "secretary",
+    "ministro": "minister",
+    "ministra": "minister",
+    "defensa": "defense",
+    "presidente": "president",
+    "gobierno": "government",
+    "regimen": "regime",
+    "mandatario": "president",
+    "agencia": "agency",
+    "inteligencia": "intelligence",
+    "marina": "navy",
+    "infanteria": "marine",
+    "soldado": "soldier",
+    "tropa": "troop",
+    "efectivos": "troop",
+    "efectivo": "troop",
+    "milicianos": "militia",
+    "comando": "command",
+    "sur": "southern",
+    "estados": "state",
+    "unidos": "united",
+    "despliegues": "deploy",
+    "desplegar": "deploy",
+    "desplegara": "deploy",
+    "desplegado": "deploy",
+    "desplegada": "deploy",
+    "desplegadas": "deploy",
+    "masivo": "massive",
+    "masiva": "massive",
+    "llega": "arrive",
+    "llego": "arrive",
+    "llegan": "arrive",
+    "llegada": "arrive",
+    "arriba": "arrive",
+    "zarpa": "sail",
+    "zarpo": "sail",
+    "navega": "sail",
+    "vuela": "fly",
+    "volo": "fly",
+    "helicoptero": "helicopter",
+    "cazabombarderos": "bomber",
+    "crucero": "cruiser",
+    "grupo": "group",
+    "ejercicio": "exercise",
+    "maniobras": "exercise",
+    "defensas": "defense",
+    "radares": "radar",
+    "bases": "base",
+    "isla": "island",
+    "islas": "island",
+    "anunciaron": "announce",
+    "anuncian": "announce",
+    "anunciado": "announce",
+    "confirman": "confirm",
+    "confirmado": "confirm",
+    "confirmaron": "confirm",
+    "ordenado": "order",
+    "ordenaron": "order",
+    "autorizado": "authorize",
+    "autorizar": "authorize",
+    "cerrado": "close",
+    "cerrar": "close",
+    "cierran": "close",
+    "advertencia": "warn",
+    "aviso": "warn",
+    "embajador": "ambassador",
+    "relacion": "relation",
+    "sancion": "sanction",
+    "petroleros": "tanker",
+    "incautacion": "seize",
+    "confisca": "seize",
+    "bloqueo": "blockade",
+    "bloquear": "blockade",
+    "designo": "designate",
+    "designara": "designate",
+    "organizacion": "organization",
+    "terroristas": "terrorist",
+    "extranjera": "foreign",
+    "dolares": "dollar",
+    "millones": "million",
+    "operativo": "operation",
+    "golpe": "coup",
+    "lunes": "monday",
+    "martes": "tuesday",
+    "miercoles": "wednesday",
+    "jueves": "thursday",
+    "viernes": "friday",
+    "sabado": "saturday",
+    "domingo": "sunday",
+    "noche": "night",
+}
+
+# Counts, spelt out in either language, as the digits other reports use ("cuatro muertos",
+# "killing four", "4 dead"). "one"/"uno"/"once" are left out: articles and an English word.
+NUMBER_WORDS = {
+    word: str(value)
+    for value, spellings in enumerate(
+        (
+            (),
+            (),
+            ("two", "dos"),
+            ("three", "tres"),
+            ("four", "cuatro"),
+            ("five", "cinco"),
+            ("six", "seis"),
+            ("seven", "siete"),
+            ("eight", "ocho"),
+            ("nine", "nueve"),
+            ("ten", "diez"),
+            ("eleven",),
+            ("twelve", "doce"),
+            ("thirteen", "trece"),
+            ("fourteen", "catorce"),
+            ("fifteen", "quince"),
+            ("sixteen", "dieciseis"),
+            ("seventeen", "diecisiete"),
+            ("eighteen", "dieciocho"),
+            ("nineteen", "diecinueve"),
+            ("twenty", "veinte"),
+        )
+    )
+    for word in spellings
 }
 
 # English (folded) word forms -> stem shared with the Spanish map above.
@@ -492,6 +668,21 @@ ORDINALS = {
     "eighteenth": 18,
     "nineteenth": 19,
     "twentieth": 20,
+    **{
+        f"twenty-{unit}": 20 + value
+        for unit, value in (
+            ("first", 1),
+            ("second", 2),
+            ("third", 3),
+            ("fourth", 4),
+            ("fifth", 5),
+            ("sixth", 6),
+            ("seventh", 7),
+            ("eighth", 8),
+            ("ninth", 9),
+        )
+    },
+    "thirtieth": 30,
 }
 _SPANISH_ORDINALS = {
     "primer": 1,
@@ -516,6 +707,14 @@ _SPANISH_ORDINALS = {
     "novena": 9,
     "decimo": 10,
     "decima": 10,
+    "undecimo": 11,
+    "undecima": 11,
+    "duodecimo": 12,
+    "duodecima": 12,
+    "vigesimo": 20,
+    "vigesima": 20,
+    "trigesimo": 30,
+    "trigesima": 30,
 }
 _ORDINAL_NOUNS = (
     r"(?:strike|attack|bombing|raid|sortie|flight|mission|operation|incident|deployment|"
@@ -632,14 +831,20 @@ def fold(text: str) -> str:
 
 
 def stem(word: str) -> str:
-    """One term for the forms of a word in either language (dictionary first, then suffixes)."""
-    if word in SPANISH:
-        return SPANISH[word]
-    if word in ENGLISH:
-        return ENGLISH[word]
+    """One term for the forms of a word in either language: the dictionaries map Spanish and
+    irregular English forms (and number words, to digits), then English suffixes go, so
+    "anuncia", "announced" and "announces" are one term."""
+    word = SPANISH.get(word) or ENGLISH.get(word) or NUMBER_WORDS.get(word) or word
     if word[0].isdigit() or "-" in word:
         return word
-    for suffix, keep in (("ies", "y"), ("es", ""), ("s", "")):
+    for suffix, keep in (
+        ("ies", "y"),
+        ("ing", ""),
+        ("ed", ""),
+        ("es", ""),
+        ("s", ""),
+        ("e", ""),
+    ):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4 and not word.endswith("ss"):
             return word[: -len(suffix)] + keep
     return word
@@ -820,7 +1025,9 @@ def describe(item: Item, at: float) -> Features:
     title = fold(item.title)
     body = fold(lead(item))
     both = f"{title} . {body}"
-    seas = tuple(sorted({_SEAS[s] for s in _first(_SEA_RE, title, body)}))
+    # The sea named first is where it happened ("strike in the Caribbean, hours after a Pacific
+    # attack"); the others are recalled.
+    seas = tuple(_SEAS[s] for s in _first(_SEA_RE, title, body)[:1])
     destinations = {_DESTINATIONS[d] for d in _first(_DESTINATION_RE, title, body)}
     when = datetime.fromtimestamp(at, UTC)
     return Features(

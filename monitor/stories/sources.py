@@ -1,15 +1,19 @@
 """Who actually reported an item, so syndicated copies count once. Pure.
 
 An item's independent source is, in order: the wire agency its credit line or dateline names
-("WASHINGTON (AP) —", "(Reuters) -", "..., Reuters reported"), the agency in its author field
-(`author` / `dc:creator`: "Associated Press"), the outlet in its RSS `<source>`, and otherwise
-the outlet that published it (the link's site, so two feeds of one site are one outlet).
-Copies whose credit line was cut are caught later, by their text (see cluster.py).
+("WASHINGTON (AP) —", "(Reuters) -", "..., Reuters reported", "Reuters: ..." in the title), an
+outlet credited the same way ("(CNN) —"), the agency in its author field (`author` /
+`dc:creator`: "Associated Press"), the outlet in its RSS `<source>`, and otherwise the outlet
+that published it (the link's site, so two feeds of one site are one outlet; an agency's own
+site counts as the agency). A credited name and a site are one source when their names agree
+(`source_key`: "The Hill" and thehill.com). Copies whose credit line was cut are caught later,
+by their text (see cluster.py).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 from monitor.models import Item
@@ -35,16 +39,49 @@ AGENCIES = {
     "anadolu": "Anadolu",
     "prensa latina": "Prensa Latina",
 }
+# The agencies' own sites: their items count for the agency their copies credit.
+AGENCY_SITES = {
+    "apnews.com": "AP",
+    "ap.org": "AP",
+    "reuters.com": "Reuters",
+    "afp.com": "AFP",
+    "efe.com": "EFE",
+    "europapress.es": "Europa Press",
+    "dpa.com": "dpa",
+    "bloomberg.com": "Bloomberg",
+    "xinhuanet.com": "Xinhua",
+    "news.cn": "Xinhua",
+    "ansa.it": "ANSA",
+    "upi.com": "UPI",
+    "aa.com.tr": "Anadolu",
+    "prensa-latina.cu": "Prensa Latina",
+}
 _NAMES = "|".join(sorted((re.escape(k) for k in AGENCIES), key=len, reverse=True))
 # "(AP)", "(Reuters)", "(EFE)" near the start: a dateline credit.
 _DATELINE = re.compile(r"\((" + _NAMES + r")\)", re.IGNORECASE)
-# "..., Reuters reported", "according to the Associated Press", "(AFP) —"
+# "..., Reuters reported", "according to the Associated Press", "citing Xinhua", "(AFP) —"
 _REPORTED = re.compile(
     r"(?:,|\bas)\s+(" + _NAMES + r")\s+(?:reported|reports|said|informó|informa|reportó)\b"
     r"|\baccording to\s+(" + _NAMES + r")\b|\bsegún\s+(?:la agencia\s+)?(" + _NAMES + r")\b"
+    r"|\bciting\s+(?:the\s+)?("
+    + _NAMES
+    + r")\b|\bcitando a\s+(?:la agencia\s+)?("
+    + _NAMES
+    + r")\b"
     r"|^\s*(" + _NAMES + r")\s*[-\u2013\u2014:]",
     re.IGNORECASE,
 )
+# "Reuters: US deploys ...": a headline that names the agency it retells.
+_TITLE_CREDIT = re.compile(r"^\s*(" + _NAMES + r")\s*:\s", re.IGNORECASE)
+# "(CNN) —", "WASHINGTON (The Hill) -": a dateline credit naming any outlet, which only a copy
+# of that outlet's story carries at the very start of its text.
+_OUTLET_DATELINE = re.compile(
+    r"^\s*(?:[A-ZÁÉÍÓÚÑ][A-ZÁÉÍÓÚÑ .,'-]{1,40}\s)?\(([A-Z][\w&' .-]{1,38})\)\s*[-\u2013\u2014]"
+)
+# Sites that host many outlets under their own subdomains (abcnews.go.com is ABC News).
+_SHARED_PARENTS = frozenset({"go.com", "blogspot.com", "substack.com", "wordpress.com"})
+# Names whose site is spelt otherwise ("New York Times" is nytimes.com).
+_KEY_ALIASES = {"newyorktimes": "nytimes", "wallstreetjournal": "wsj", "cnnenespanol": "cnnespanol"}
 _BYLINE = re.compile(r"^(?:by\s+|por\s+)?(" + _NAMES + r")(?:\s+staff|\s+reporters?)?\.?$", re.I)
 _CREDIT_WINDOW = 160  # characters at the start of a text where a dateline credit stands
 
@@ -62,15 +99,20 @@ def outlet_of(item: Item) -> str:
         return item.feed
     if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
         return ".".join(labels[-3:])
+    if len(labels) >= 3 and ".".join(labels[-2:]) in _SHARED_PARENTS:
+        return ".".join(labels[-3:])
     return ".".join(labels[-2:])
 
 
 def agency_credited(item: Item) -> str | None:
-    """The wire agency the item's credit line, dateline or author names, if any."""
+    """The wire agency the item's credit line, dateline, headline or author names, if any."""
     for text in (item.summary[:_CREDIT_WINDOW], item.content[:_CREDIT_WINDOW]):
         found = _DATELINE.search(text)
         if found:
             return AGENCIES[found.group(1).lower()]
+    found = _TITLE_CREDIT.match(item.title)
+    if found:
+        return AGENCIES[found.group(1).lower()]
     for text in (item.summary, item.content[:2000]):
         found = _REPORTED.search(text)
         if found:
@@ -82,12 +124,44 @@ def agency_credited(item: Item) -> str | None:
     return None
 
 
-def source_of(item: Item) -> str:
-    """The independent source `item` counts for."""
-    agency = agency_credited(item)
+def outlet_credited(item: Item) -> str | None:
+    """The outlet a dateline credit at the start of the item's text names ("(CNN) —"), if any."""
+    for text in (item.summary, item.content[:_CREDIT_WINDOW]):
+        found = _OUTLET_DATELINE.match(text)
+        if found:
+            name = found.group(1).strip()
+            return AGENCIES.get(name.lower(), name)
+    return None
+
+
+def credited_source(item: Item) -> str | None:
+    """The source a credit names (agency or outlet, then RSS `<source>`), if any: it stands
+    whatever the text looks like."""
+    agency = agency_credited(item) or outlet_credited(item)
     if agency is not None:
         return agency
     if item.source.strip():
         named = AGENCIES.get(item.source.strip().lower())
         return named or item.source.strip()
-    return outlet_of(item)
+    return None
+
+
+def source_of(item: Item) -> str:
+    """The independent source `item` counts for."""
+    credited = credited_source(item)
+    if credited is not None:
+        return credited
+    outlet = outlet_of(item)
+    return AGENCY_SITES.get(outlet, outlet)
+
+
+def source_key(source: str) -> str:
+    """What two spellings of one source share: "The Hill", "thehill.com" -> "thehill"."""
+    name = source.casefold()
+    if "." in name and " " not in name:
+        name = name.split(".")[0]
+    decomposed = unicodedata.normalize("NFKD", name)
+    squashed = "".join(c for c in decomposed if c.isalnum())
+    if squashed.startswith("the") and len(squashed) > 6:
+        squashed = squashed[3:]
+    return _KEY_ALIASES.get(squashed, squashed)

@@ -29,7 +29,7 @@ from monitor.rules import Rulebook
 from monitor.store import QueuedAlert, Store, StoryItem, StoryRow
 from monitor.stories import cluster, lifecycle
 from monitor.stories.features import Features
-from monitor.stories.sources import agency_credited, outlet_of, source_of
+from monitor.stories.sources import credited_source, outlet_of, source_of
 
 log = logging.getLogger("monitor.stories")
 
@@ -47,7 +47,11 @@ MIN_RETRIEVAL_TERMS = 4
 
 @dataclass(frozen=True)
 class Matched:
-    """A new item that some rule matched, with its features (computed off the event loop)."""
+    """A new item that some rule matched, with its features (computed off the event loop).
+
+    With no `matches`, an item that matched no rule but has words some rule needs: it may only
+    confirm a story already told (one more outlet), never start one.
+    """
 
     item: Item
     matches: tuple[Match, ...]
@@ -84,8 +88,9 @@ def _retrieval_terms(features: Features, frequencies: dict[str, int], stories: i
     return chosen if len(chosen) >= MIN_RETRIEVAL_TERMS else by_rarity[:MIN_RETRIEVAL_TERMS]
 
 
-def place(store: Store, matched: Matched, now: float) -> tuple[StoryRow, cluster.Assignment]:
-    """Assign one matched item to its story and record it there."""
+def place(store: Store, matched: Matched, now: float) -> tuple[StoryRow | None, cluster.Assignment]:
+    """Assign one matched item to its story and record it there (an item that only confirms
+    stories is recorded only when it joins one: no story, None)."""
     item, features = matched.item, matched.features
     frequencies, stories = store.term_frequencies(list(features.terms))
     candidates = store.story_candidates(
@@ -93,7 +98,7 @@ def place(store: Store, matched: Matched, now: float) -> tuple[StoryRow, cluster
         matched.at - cluster.WINDOW,
         matched.at + cluster.WINDOW,
     )
-    credited = agency_credited(item) is not None or bool(item.source.strip())
+    credited = credited_source(item) is not None
     rules = frozenset(m.rule.id for m in matched.matches)
     assignment = cluster.assign(
         features,
@@ -104,6 +109,8 @@ def place(store: Store, matched: Matched, now: float) -> tuple[StoryRow, cluster
         candidates,
         cluster.idf_weights(frequencies, stories),
     )
+    if assignment.story_id is None and not matched.matches:
+        return None, assignment
     story_id = assignment.story_id or story_id_for(item)
     report = StoryItem(
         feed=item.feed,
@@ -204,7 +211,12 @@ def track(
             )
             continue
         story, assignment = place(store, entry, now)
+        if story is None:
+            continue
+        # The report's own scopes, and every alert the story has: one more source concerns them
+        # all, whichever rules this report's words happened to match.
         scopes = dict.fromkeys(_scope(rulebook, m.rule.id) for m in entry.matches)
+        scopes.update(dict.fromkeys(scope for _id, scope, _state in store.story_alerts(story.id)))
         reports = store.story_hits(story.id)  # read once: every scope decides on the same reports
         for scope in scopes:
             message = _advance(store, rulebook, story, reports, scope, entry, now, feed)
@@ -273,6 +285,16 @@ def _advance(
     own = [m for m in entry.matches if m.rule.id == state.rule] or list(entry.matches)
     matched_words = tuple(dict.fromkeys(w for m in own for w in m.matched))
     patterns = tuple(dict.fromkeys(p for m in own for p in m.patterns))
+    if not own:  # a report that matched no rule confirms the words earlier reports matched
+        earlier = [
+            hit.get("matched")
+            for _at, _src, hits in reports
+            for hit in hits
+            if hit["rule"] == state.rule
+        ]
+        matched_words = tuple(
+            dict.fromkeys(str(w) for words in earlier if isinstance(words, list) for w in words)
+        )
     return Alert(
         id=the_id,
         rule=replace(top.info, severity=state.severity),
