@@ -43,6 +43,7 @@ Report = tuple[float, str, list[dict[str, object]]]
 COMMON_TERM_SHARE = 0.3  # terms in more of the stories than this do not pick candidates
 MAX_TERM_STORIES = 200  # ... nor terms in more stories than this
 MIN_RETRIEVAL_TERMS = 4
+MIN_CONFIRM_TERMS = 4  # terms a report no rule matched must share with the stories to be looked up
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,13 @@ def place(store: Store, matched: Matched, now: float) -> tuple[StoryRow | None, 
     stories is recorded only when it joins one: no story, None)."""
     item, features = matched.item, matched.features
     frequencies, stories = store.term_frequencies(list(features.terms))
+    if (
+        not matched.matches
+        and sum(1 for t in features.terms if t in frequencies) < MIN_CONFIRM_TERMS
+    ):
+        # Most items with a rule's words are about something else: too few words in common with
+        # any story to clear the confirmation bar, and not worth a lookup.
+        return None, cluster.Assignment(None, source_of(item))
     candidates = store.story_candidates(
         _retrieval_terms(features, frequencies, stories),
         matched.at - cluster.WINDOW,
@@ -204,6 +212,8 @@ def track(
     queued: list[QueuedAlert] = []
     for entry in sorted(matched, key=lambda m: (m.at, m.item.key)):
         if entry.features.opinion:
+            if not entry.matches:
+                continue  # it would only have confirmed a story, and opinion confirms none
             log.info(
                 "opinion piece, not a report: no story, no alert: %r",
                 entry.item.title,
