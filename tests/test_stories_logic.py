@@ -14,10 +14,12 @@ from monitor.errors import RuleError
 from monitor.models import Item, Severity
 from monitor.rules import load_rulebook
 from monitor.stories import cluster, lifecycle
+from monitor.stories.evaluate import read_story_set, score
 from monitor.stories.features import describe, is_opinion
 from monitor.stories.sources import outlet_of, source_of
 
 TUESDAY = datetime(2025, 10, 21, 18, 0, tzinfo=UTC)
+RULES = Path(__file__).resolve().parent.parent / "rules"
 
 
 def item(
@@ -126,6 +128,9 @@ class TestSources:
             ("WASHINGTON (The Hill) - The Pentagon said.", "", "The Hill"),
             ("Trump said the airspace is closed, News.az reports, citing Xinhua.", "", "Xinhua"),
             ("It came on Tuesday (Sep 2) - officials said.", "", "example.co.uk"),
+            ("MOSCOW, October 3 /TASS/. Russia condemned the strike.", "", "TASS"),
+            ("CARACAS (ANSA/El Universal) - El gobierno denunció.", "", "ANSA"),
+            ("The strike killed three, an official told Reuters.", "", "Reuters"),
         ],
     )
     def test_credits_bylines_and_outlets(self, summary: str, author: str, expected: str) -> None:
@@ -345,3 +350,21 @@ class TestRuleFileKeys:
             load_rulebook([tmp_path])
         assert f"r.yaml:{line}:" in str(caught.value)
         assert message in str(caught.value)
+
+
+class TestLabelledStorySets:
+    """Floors against regressions on the labelled story sets (README: how well it groups)."""
+
+    @pytest.mark.parametrize(
+        ("name", "placed_f1", "sources_exact"),
+        [("stories_dev", 0.95, 0.6), ("stories_heldout", 0.93, 0.7)],
+    )
+    def test_clustering_stays_at_its_measured_level(
+        self, name: str, placed_f1: float, sources_exact: float
+    ) -> None:
+        data = Path(__file__).resolve().parent / "data" / "stories" / f"{name}.jsonl"
+        result = score(load_rulebook([RULES]), read_story_set(data))
+        precision, recall = result.placed_precision, result.placed_recall
+        assert 2 * precision * recall / (precision + recall) >= placed_f1, result.report()
+        assert result.sources_exact / result.events >= sources_exact, result.report()
+        assert result.opinion_placed <= 2, result.report()

@@ -38,6 +38,11 @@ AGENCIES = {
     "upi": "UPI",
     "anadolu": "Anadolu",
     "prensa latina": "Prensa Latina",
+    "tass": "TASS",
+    "kyodo": "Kyodo",
+    "yonhap": "Yonhap",
+    "pti": "PTI",
+    "aap": "AAP",
 }
 # The agencies' own sites: their items count for the agency their copies credit.
 AGENCY_SITES = {
@@ -57,12 +62,14 @@ AGENCY_SITES = {
     "prensa-latina.cu": "Prensa Latina",
 }
 _NAMES = "|".join(sorted((re.escape(k) for k in AGENCIES), key=len, reverse=True))
-# "(AP)", "(Reuters)", "(EFE)" near the start: a dateline credit.
-_DATELINE = re.compile(r"\((" + _NAMES + r")\)", re.IGNORECASE)
+# "(AP)", "(Reuters)", "(EFE)", "(ANSA/El Universal)", "/TASS/" near the start: a dateline
+# credit.
+_DATELINE = re.compile(r"\((" + _NAMES + r")(?:/[^()]{1,40})?\)|/(" + _NAMES + r")/", re.IGNORECASE)
 # "..., Reuters reported", "according to the Associated Press", "citing Xinhua", "(AFP) —"
 _REPORTED = re.compile(
     r"(?:,|\bas)\s+(" + _NAMES + r")\s+(?:reported|reports|said|informó|informa|reportó)\b"
     r"|\baccording to\s+(" + _NAMES + r")\b|\bsegún\s+(?:la agencia\s+)?(" + _NAMES + r")\b"
+    r"|\btold\s+(?:the\s+)?(" + _NAMES + r")\b"
     r"|\bciting\s+(?:the\s+)?("
     + _NAMES
     + r")\b|\bcitando a\s+(?:la agencia\s+)?("
@@ -109,7 +116,7 @@ def agency_credited(item: Item) -> str | None:
     for text in (item.summary[:_CREDIT_WINDOW], item.content[:_CREDIT_WINDOW]):
         found = _DATELINE.search(text)
         if found:
-            return AGENCIES[found.group(1).lower()]
+            return AGENCIES[(found.group(1) or found.group(2)).lower()]
     found = _TITLE_CREDIT.match(item.title)
     if found:
         return AGENCIES[found.group(1).lower()]
