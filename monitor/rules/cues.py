@@ -57,6 +57,9 @@ DENIAL_CUES: tuple[str, ...] = (
     "no tiene tropas", "no mantiene tropas", "minimiza", "minimizo", "resta importancia",
     "no fue un acto de guerra", "no es un acto de guerra",
     "no enviara", "no enviaremos", "no vamos a enviar", "no desplegara", "no invadira", "no vamos a invadir",
+    "no esta preparando", "no prepara", "no esta planeando", "no planea", "no tiene intencion",
+    "no contempla", "no considera", "no esta considerando", "not postured", "is not postured",
+    "no ha decidido", "no ha tomado una decision",
 )  # fmt: skip
 
 NOT_DENIAL_CUES: tuple[str, ...] = (
@@ -64,8 +67,7 @@ NOT_DENIAL_CUES: tuple[str, ...] = (
     "refused to rule out", "declined to rule out", "refuses to rule out", "declines to rule out",
     "did not deny", "does not deny", "didn't deny", "doesn't deny", "would not deny",
     "false flag", "false-flag", "falsa bandera", "falsos positivos",
-    "no doubt", "there is no doubt", "no question", "no longer", "contradict", "contradicts",
-    "contradicting", "despite denials", "despite the denial", "despite denial", "despite denying",
+    "no doubt", "there is no doubt", "no question", "no longer", "despite denials", "despite the denial", "despite denial", "despite denying",
     "pese a negar", "a pesar de negar",
     "despite trump's denial", "despite his denial", "despite official denials",
     "pese a la negativa", "pese al desmentido", "a pesar de la negativa", "a pesar del desmentido",
@@ -96,6 +98,11 @@ REVERSAL_CUES: tuple[str, ...] = (
     "flights resumed", "resume flights", "resumes flights", "resumed flights", "restores ties",
     "restored ties", "restore ties", "restores relations", "restored relations", "de-escalate", "de-escalates", "de-escalation", "deescalation", "thaw",
     "normalise", "normalize", "normalised", "normalized", "normalisation", "normalization",
+    "~head back", "~sail back", "~fly back", "send home", "sends home", "sent home", "sending home",
+    "ended", "ends", "came to an end", "comes to an end", "lifted", "lifts", "lifting",
+    "eases", "eased", "easing tensions", "prisoner swap", "prisoner exchange", "swap",
+    "frees", "freed",
+    "to the Mediterranean", "for the Mediterranean", "to the Middle East", "for the Middle East",
     # Spanish
     "regresa", "regresan", "regreso", "regresaron", "retorna", "retornan", "retorno",
     "vuelve a casa", "vuelven a casa", "volvio a casa", "se retira", "se retiran", "se retiro",
@@ -107,6 +114,11 @@ REVERSAL_CUES: tuple[str, ...] = (
     "concluye", "concluyen", "concluyo", "finaliza", "finalizan", "finalizo", "desmoviliza",
     "desmovilizan", "desmovilizacion", "distension", "desescalada", "desescalar",
     "normaliza", "normalizan", "normalizacion",
+    "abandona el caribe", "abandonan el caribe", "abandono el caribe", "deja el caribe",
+    "dejan el caribe", "dejo el caribe", "sale del caribe", "salio del caribe", "rumbo a europa",
+    "rumbo al mediterraneo", "hacia el mediterraneo", "levanta", "levantan", "levanto",
+    "a sus hogares", "a sus casas", "baja la tension", "bajan las tensiones",
+    "canje", "libera", "libero", "liberan", "liberaron", "excarcela", "excarcelo",
 )  # fmt: skip
 
 NOT_REVERSAL_CUES: tuple[str, ...] = (
@@ -141,6 +153,9 @@ COMMENTARY_CUES: tuple[str, ...] = (
     "lawsuit", "lawsuits", "wrongful death", "peace efforts", "land of peace", "zone of peace",
     "calls for peace", "urges peace", "un analisis", "an analysis of", "backs", "backed the",
     "defends", "defended", "praises", "praised", "supports", "voices support",
+    "a look back", "looks back", "what it tells us", "what it means", "reconstructed",
+    "file suit", "files suit", "filed suit",
+    "analista", "analistas", "no creo que", "creo que", "i think", "i don't think",
     # Spanish
     "legalidad", "ilegal", "ilegales", "ilegalidad", "audiencia",
     "cuestiona", "cuestionan", "cuestionamientos", "criticos",
@@ -162,6 +177,7 @@ COMMENTARY_LABELS: tuple[str, ...] = (
     "q&a", "analisis", "opinion", "columna", "tribuna", "editorial", "claves", "explicador",
     "what to know", "what we know", "what you need to know", "everything you need to know",
     "lo que sabemos", "lo que hay que saber", "que se sabe",
+    "how the",
 )  # fmt: skip
 
 BUILTIN_LISTS: dict[str, tuple[str, ...]] = {
