@@ -47,6 +47,9 @@ DENIAL_CUES: tuple[str, ...] = (
     "played down", "playing down", "dismisses talk", "dismissed talk", "dismisses the possibility",
     "dismissed the possibility", "dismisses potential", "dismisses speculation",
     "dismissed speculation", "was not an act of war", "is not an act of war", "not at war",
+    "walks back", "walked back", "walking back", "backtracks", "backtracked",
+    "says no when asked", "said no when asked", "not on the table", "off the table", "not imminent", "isn't planning", "isn't preparing",
+    "isn't considering", "aren't planning", "not planning to",
     # Spanish
     "niega", "niegan", "nego", "negaron", "negado", "desmiente", "desmienten", "desmintio",
     "desmintieron", "nunca autorizo", "no autorizo", "descarta", "descartan", "descarto", "descartaron", "no hay planes",
@@ -57,7 +60,7 @@ DENIAL_CUES: tuple[str, ...] = (
     "no tiene tropas", "no mantiene tropas", "minimiza", "minimizo", "resta importancia",
     "no fue un acto de guerra", "no es un acto de guerra",
     "no enviara", "no enviaremos", "no vamos a enviar", "no desplegara", "no invadira", "no vamos a invadir",
-    "no esta preparando", "no prepara", "no esta planeando", "no planea", "no tiene intencion",
+    "recula", "reculo", "se retracta", "se retracto", "no esta sobre la mesa", "no es inminente", "rechaza que", "rechazo que", "no esta preparando", "no prepara", "no esta planeando", "no planea", "no tiene intencion",
     "no contempla", "no considera", "no esta considerando", "not postured", "is not postured",
     "no ha decidido", "no ha tomado una decision",
 )  # fmt: skip
@@ -71,7 +74,7 @@ NOT_DENIAL_CUES: tuple[str, ...] = (
     "pese a negar", "a pesar de negar",
     "despite trump's denial", "despite his denial", "despite official denials",
     "pese a la negativa", "pese al desmentido", "a pesar de la negativa", "a pesar del desmentido",
-    "no descarta", "no descartó", "no descartan", "no lo descarta", "no niega", "no negó",
+    "nothing is off the table", "nothing off the table", "nada esta descartado", "no descarta", "no descartó", "no descartan", "no lo descarta", "no niega", "no negó",
 )  # fmt: skip
 
 REVERSAL_CUES: tuple[str, ...] = (
@@ -101,6 +104,7 @@ REVERSAL_CUES: tuple[str, ...] = (
     "~head back", "~sail back", "~fly back", "send home", "sends home", "sent home", "sending home",
     "ended", "ends", "came to an end", "comes to an end", "lifted", "lifts", "lifting",
     "eases", "eased", "easing tensions", "prisoner swap", "prisoner exchange", "swap",
+    "~pause", "no new strikes", "departs Caribbean", "departed Caribbean", "leaves Caribbean", "left Caribbean",
     "frees", "freed",
     "to the Mediterranean", "for the Mediterranean", "to the Middle East", "for the Middle East",
     # Spanish
@@ -118,7 +122,7 @@ REVERSAL_CUES: tuple[str, ...] = (
     "dejan el caribe", "dejo el caribe", "sale del caribe", "salio del caribe", "rumbo a europa",
     "rumbo al mediterraneo", "hacia el mediterraneo", "levanta", "levantan", "levanto",
     "a sus hogares", "a sus casas", "baja la tension", "bajan las tensiones",
-    "canje", "libera", "libero", "liberan", "liberaron", "excarcela", "excarcelo",
+    "canje", "pausa", "pausan", "pauso", "libera", "libero", "liberan", "liberaron", "excarcela", "excarcelo",
 )  # fmt: skip
 
 NOT_REVERSAL_CUES: tuple[str, ...] = (
@@ -155,7 +159,12 @@ COMMENTARY_CUES: tuple[str, ...] = (
     "defends", "defended", "praises", "praised", "supports", "voices support",
     "a look back", "looks back", "what it tells us", "what it means", "reconstructed",
     "file suit", "files suit", "filed suit",
-    "analista", "analistas", "no creo que", "creo que", "i think", "i don't think",
+    "explained", "mapping", "in maps", "in charts", "en mapas", "en graficos", "a mistake", "historic mistake", "un error", "blunder",
+    "demand answers", "demands answers", "demanded answers", "piden explicaciones",
+    "exigen explicaciones", "pidieron explicaciones", "warns against", "warned against",
+    "cautions against", "advierte contra", "advirtio contra", "she writes", "he writes",
+    "she argues", "he argues", "backfire", "backfires", "could backfire", "curb", "limitar los poderes", "inquiry",
+    "investigation", "investigacion", "los riesgos", "riesgos de", "analista", "analistas", "no creo que", "creo que", "i think", "i don't think",
     # Spanish
     "legalidad", "ilegal", "ilegales", "ilegalidad", "audiencia",
     "cuestiona", "cuestionan", "cuestionamientos", "criticos",
@@ -177,7 +186,7 @@ COMMENTARY_LABELS: tuple[str, ...] = (
     "q&a", "analisis", "opinion", "columna", "tribuna", "editorial", "claves", "explicador",
     "what to know", "what we know", "what you need to know", "everything you need to know",
     "lo que sabemos", "lo que hay que saber", "que se sabe",
-    "how the",
+    "how the", "timeline", "cronologia", "recap",
 )  # fmt: skip
 
 BUILTIN_LISTS: dict[str, tuple[str, ...]] = {

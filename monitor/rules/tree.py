@@ -539,6 +539,7 @@ _CLAUSE_STARTS = frozenset(
         "denounced",
         "condemns",
         "condemned",
+        "report",
         "reports",
         "reported",
         "warns",
