@@ -120,6 +120,21 @@ class TestShippedRulebook:
         assert found.rule.id == "lethal-boat-strike"
         assert found.values == {"killed": 14}
 
+    def test_survivors_are_not_counted_as_dead(self) -> None:
+        """The toll counts the dead only: "two survivors" is no death toll."""
+        rulebook = load_rulebook([RULES])
+        (rescued,) = rulebook.match(
+            item("Two survivors pulled from the sea after US strike on a suspected drug boat")
+        )
+        assert (rescued.rule.id, dict(rescued.values)) == ("lethal-boat-strike", {})
+        (toll,) = rulebook.match(
+            item(
+                "Eleven dead as US Navy destroys suspected narco-sub in the Caribbean",
+                "Two survivors were recovered, the Pentagon said.",
+            )
+        )
+        assert dict(toll.values) == {"killed": 11}
+
     @pytest.mark.parametrize(
         ("title", "rung"),
         [
