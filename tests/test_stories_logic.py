@@ -161,6 +161,23 @@ class TestSources:
     def test_an_aggregators_source_element_names_the_outlet(self) -> None:
         assert source_of(item("Strike", source="El País")) == "El País"
 
+    def test_a_source_element_that_is_a_note_names_no_one(self) -> None:
+        noted = item("Strike", source="(With inputs from agencies.)", link="https://a.example/x")
+        assert source_of(noted) == "a.example"
+
+    @pytest.mark.parametrize(
+        ("link", "outlet"),
+        [
+            ("http://45.89.97.6/news/a", "45.89.97.6"),
+            ("https://d33gy59ovltp76.cloudfront.net/a", "d33gy59ovltp76.cloudfront.net"),
+            ("https://abcnews.go.com/US/a", "abcnews.go.com"),
+        ],
+    )
+    def test_an_address_or_a_shared_host_is_not_cut_to_its_parent(
+        self, link: str, outlet: str
+    ) -> None:
+        assert outlet_of(item("a", link=link)) == outlet
+
     def test_two_feeds_of_one_site_are_one_outlet(self) -> None:
         assert outlet_of(item("a", link="https://www.bbc.co.uk/news/a")) == outlet_of(
             item("b", link="https://feeds.bbc.co.uk/mundo/b")

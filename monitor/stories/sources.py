@@ -86,7 +86,23 @@ _OUTLET_DATELINE = re.compile(
     r"^\s*(?:[A-ZÁÉÍÓÚÑ][A-ZÁÉÍÓÚÑ .,'-]{1,40}\s)?\(([A-Z][\w&' .-]{1,38})\)\s*[-\u2013\u2014]"
 )
 # Sites that host many outlets under their own subdomains (abcnews.go.com is ABC News).
-_SHARED_PARENTS = frozenset({"go.com", "blogspot.com", "substack.com", "wordpress.com"})
+_SHARED_PARENTS = frozenset(
+    {
+        "go.com",
+        "blogspot.com",
+        "substack.com",
+        "wordpress.com",
+        "cloudfront.net",
+        "azurewebsites.net",
+        "pages.dev",
+        "github.io",
+        "netlify.app",
+        "vercel.app",
+        "appspot.com",
+        "herokuapp.com",
+    }
+)
+_IP_HOST = re.compile(r"^[\d.]+$|:")
 # Names whose site is spelt otherwise ("New York Times" is nytimes.com).
 _KEY_ALIASES = {"newyorktimes": "nytimes", "wallstreetjournal": "wsj", "cnnenespanol": "cnnespanol"}
 _BYLINE = re.compile(r"^(?:by\s+|por\s+)?(" + _NAMES + r")(?:\s+staff|\s+reporters?)?\.?$", re.I)
@@ -101,6 +117,8 @@ def outlet_of(item: Item) -> str:
         host = (urlsplit(item.link).hostname or "").lower()
     except ValueError:
         host = ""
+    if _IP_HOST.search(host):
+        return host  # an address has no registrable part: the whole of it is the site
     labels = [label for label in host.split(".") if label]
     if len(labels) < 2:
         return item.feed
@@ -147,9 +165,10 @@ def credited_source(item: Item) -> str | None:
     agency = agency_credited(item) or outlet_credited(item)
     if agency is not None:
         return agency
-    if item.source.strip():
-        named = AGENCIES.get(item.source.strip().lower())
-        return named or item.source.strip()
+    named = item.source.strip()
+    # A <source> that is a note, not a name ("(With inputs from agencies.)"), names no one.
+    if named and not named.startswith("(") and len(named) <= 60 and len(named.split()) <= 6:
+        return AGENCIES.get(named.lower(), named)
     return None
 
 
