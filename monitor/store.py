@@ -28,6 +28,7 @@ from monitor.noise import Cooldown, DeliveryPlan, Silence, decide
 from monitor.stories.cluster import Candidate, Member
 from monitor.stories.features import Features
 from monitor.stories.lifecycle import Announced
+from monitor.stories.unplaced import UnplacedReports
 
 _IN_CHUNK = 500  # stays under SQLite's bound-parameter limit
 MEMBERS_COMPARED = 24  # latest reports of a story an item is compared with: bounds the cost
@@ -196,6 +197,8 @@ class Store:
     def __init__(self, state: Path | str) -> None:
         self._depth = 0
         self._features_cache: dict[tuple[str, str], tuple[Features, frozenset[str]]] = {}
+        # Reports no rule matched that joined no story: a story started later may count them.
+        self.unplaced = UnplacedReports()
         self._stories_counted: int | None = None
         self.db = connect(state)
         try:

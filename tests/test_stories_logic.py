@@ -10,13 +10,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from monitor.config import FeedSettings
 from monitor.errors import RuleError
 from monitor.models import Item, Severity
+from monitor.poll import matches_for
 from monitor.rules import load_rulebook
+from monitor.store import Store
 from monitor.stories import cluster, lifecycle
 from monitor.stories.evaluate import read_story_set, score
 from monitor.stories.features import describe, is_opinion
 from monitor.stories.sources import outlet_of, source_of
+from monitor.stories.tracker import track
+from monitor.stories.unplaced import UnplacedReports
 
 TUESDAY = datetime(2025, 10, 21, 18, 0, tzinfo=UTC)
 RULES = Path(__file__).resolve().parent.parent / "rules"
@@ -385,3 +390,67 @@ class TestLabelledStorySets:
         assert 2 * precision * recall / (precision + recall) >= placed_f1, result.report()
         assert result.sources_exact / result.events >= sources_exact, result.report()
         assert result.opinion_placed <= 2, result.report()
+
+
+class TestUnplacedReports:
+    @given(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["a", "b", "c"]),
+                st.integers(0, 40),
+                st.sets(st.sampled_from(["strike", "boat", "hegseth", "kill", "coast", "x"])),
+            ),
+            max_size=60,
+        )
+    )
+    def test_it_stays_bounded_and_recalls_only_what_shares_enough_in_the_window(
+        self, reports: list[tuple[str, int, set[str]]]
+    ) -> None:
+        memory = UnplacedReports(limit=10)
+        for number, (feed, hours, terms) in enumerate(reports):
+            features = describe(item("x"), 0)
+            features = type(features)(terms=dict.fromkeys(terms, 1.0))
+            memory.remember(Item(feed, str(number), "t", ""), features, hours * 3600.0)
+            assert len(memory) <= 10
+        wanted = {"strike": 1.0, "boat": 1.0, "hegseth": 1.0}
+        for entry in memory.recall(wanted, 3600.0, 20 * 3600.0, 2):
+            assert 3600.0 <= entry.at <= 20 * 3600.0
+            assert len(wanted.keys() & entry.features.terms.keys()) >= 2
+
+    def test_a_story_started_later_takes_the_earlier_report_no_rule_matched(
+        self, tmp_path: Path
+    ) -> None:
+        """The first outlet worded it so that no rule matched; the second one's matched report
+        starts the story, which then counts both outlets."""
+        rulebook = load_rulebook([RULES])
+        first = Item(
+            "beta",
+            "b-1",
+            "Pentagon confirms US military hit a drug boat in the Caribbean; Hegseth says three aboard",
+            "https://beta.example/a",
+            summary="Defense Secretary Pete Hegseth said the vessel was hit on Tuesday in the Caribbean.",
+            published=TUESDAY,
+        )
+        second = Item(
+            "alpha",
+            "a-1",
+            "US military strike on a drug boat in the Caribbean kills three, Hegseth says",
+            "https://alpha.example/a",
+            summary="Defense Secretary Pete Hegseth said the vessel was struck on Tuesday in the Caribbean.",
+            published=TUESDAY.replace(hour=19),
+        )
+        assert not rulebook.match(first) and rulebook.match(second)
+        with Store(tmp_path / "state.db") as store:
+            for report in (first, second):
+                now = report.published.timestamp() + 60 if report.published else 0.0
+                feed = FeedSettings(
+                    name=report.feed, url="http://127.0.0.1/", interval=60, timeout=5
+                )
+                with store.transaction():
+                    queued = track(
+                        store, rulebook, (), feed, matches_for([report], rulebook, now, None), now
+                    )
+            assert [q.alert.event for q in queued] == ["alert.created"]
+            story = queued[0].alert.story
+            assert story is not None and story.sources == 2
+            assert {r.outlet for r in story.items} == {"alpha.example", "beta.example"}

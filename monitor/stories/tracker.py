@@ -91,7 +91,8 @@ def _retrieval_terms(features: Features, frequencies: dict[str, int], stories: i
 
 def place(store: Store, matched: Matched, now: float) -> tuple[StoryRow | None, cluster.Assignment]:
     """Assign one matched item to its story and record it there (an item that only confirms
-    stories is recorded only when it joins one: no story, None)."""
+    stories is recorded only when it joins one: no story, None). A story it starts also takes
+    the recent reports no rule matched that belong to it."""
     item, features = matched.item, matched.features
     frequencies, stories = store.term_frequencies(list(features.terms))
     if (
@@ -100,26 +101,52 @@ def place(store: Store, matched: Matched, now: float) -> tuple[StoryRow | None, 
     ):
         # Most items with a rule's words are about something else: too few words in common with
         # any story to clear the confirmation bar, and not worth a lookup.
+        store.unplaced.remember(item, features, matched.at)
         return None, cluster.Assignment(None, source_of(item))
     candidates = store.story_candidates(
         _retrieval_terms(features, frequencies, stories),
         matched.at - cluster.WINDOW,
         matched.at + cluster.WINDOW,
     )
-    credited = credited_source(item) is not None
+    idf = cluster.idf_weights(frequencies, stories)
     rules = frozenset(m.rule.id for m in matched.matches)
-    assignment = cluster.assign(
-        features,
-        rules,
-        matched.at,
-        source_of(item),
-        credited,
-        candidates,
-        cluster.idf_weights(frequencies, stories),
-    )
+    assignment = _assign(item, features, rules, matched.at, candidates, idf)
     if assignment.story_id is None and not matched.matches:
+        store.unplaced.remember(item, features, matched.at)
         return None, assignment
     story_id = assignment.story_id or story_id_for(item)
+    hits: list[dict[str, object]] = [
+        {"rule": m.rule.id, "values": dict(m.values), "matched": list(m.matched)}
+        for m in matched.matches
+    ]
+    story = _record(store, story_id, item, features, matched.at, assignment, hits, now)
+    if assignment.story_id is None:
+        story = _take_unplaced(store, story, item, features, matched.at, rules, idf, now)
+    return story, assignment
+
+
+def _assign(
+    item: Item,
+    features: Features,
+    rules: frozenset[str],
+    at: float,
+    candidates: Sequence[cluster.Candidate],
+    idf: dict[str, float],
+) -> cluster.Assignment:
+    credited = credited_source(item) is not None
+    return cluster.assign(features, rules, at, source_of(item), credited, candidates, idf)
+
+
+def _record(
+    store: Store,
+    story_id: str,
+    item: Item,
+    features: Features,
+    at: float,
+    assignment: cluster.Assignment,
+    hits: list[dict[str, object]],
+    now: float,
+) -> StoryRow:
     report = StoryItem(
         feed=item.feed,
         key=item.key,
@@ -127,17 +154,57 @@ def place(store: Store, matched: Matched, now: float) -> tuple[StoryRow | None, 
         link=item.link,
         outlet=outlet_of(item),
         source=assignment.source,
-        at=matched.at,
+        at=at,
         published=item.published.isoformat() if item.published else None,
         features=features,
-        hits=[
-            {"rule": m.rule.id, "values": dict(m.values), "matched": list(m.matched)}
-            for m in matched.matches
-        ],
+        hits=hits,
     )
     if assignment.relabel:
         store.relabel_sources(story_id, assignment.relabel, assignment.source)
-    return store.add_to_story(story_id, report, now), assignment
+    return store.add_to_story(story_id, report, now)
+
+
+def _take_unplaced(
+    store: Store,
+    story: StoryRow,
+    item: Item,
+    features: Features,
+    at: float,
+    rules: frozenset[str],
+    idf: dict[str, float],
+    now: float,
+) -> StoryRow:
+    """Earlier reports no rule matched that the new story's first report shows to be of it."""
+    members = [
+        cluster.Member(
+            f"{item.feed}\x00{item.key}", at, outlet_of(item), source_of(item), features, rules
+        )
+    ]
+    recalled = store.unplaced.recall(
+        features.terms, at - cluster.WINDOW, at + cluster.WINDOW, MIN_CONFIRM_TERMS
+    )
+    for earlier in recalled:
+        candidate = cluster.Candidate(story.id, tuple(members))
+        assignment = _assign(
+            earlier.item, earlier.features, frozenset(), earlier.at, [candidate], idf
+        )
+        if assignment.story_id is None:
+            continue
+        story = _record(
+            store, story.id, earlier.item, earlier.features, earlier.at, assignment, [], now
+        )
+        store.unplaced.forget((earlier.item.feed, earlier.item.key))
+        members.append(
+            cluster.Member(
+                f"{earlier.item.feed}\x00{earlier.item.key}",
+                earlier.at,
+                outlet_of(earlier.item),
+                assignment.source,
+                earlier.features,
+                frozenset(),
+            )
+        )
+    return story
 
 
 def _hits(
