@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -144,14 +144,16 @@ async def poll_feed(
     articles: ArticleFetcher | None = None,
     respect_backoff: bool = True,
     added_at: float | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> PollOutcome:
     """Poll `feed` once and record the result. Never raises for feed problems.
 
     `added_at`: when the feed was added to a state that already polled other feeds; its first
     poll then marks what the feed already had as seen without alerting (see baseline_since).
+    `clock` gives every time this poll decides or records (backoff, staleness, first seen).
     """
     state = store.feed_state(feed.name, feed.url)
-    started = time.time()
+    started = clock()
     if respect_backoff and state.retry_at is not None and state.retry_at > started:
         return PollOutcome(feed.name, "backing_off", error=state.last_error)
     try:
@@ -159,19 +161,19 @@ async def poll_feed(
             feed.url, etag=state.etag, last_modified=state.last_modified, timeout=feed.timeout
         )
     except FetchError as exc:
-        return _failed(store, feed, state, str(exc), exc.retry_after)
+        return _failed(store, feed, state, str(exc), exc.retry_after, clock())
 
     metrics.FEED_CONSECUTIVE_FAILURES.labels(feed.name).set(0)
     refreshed = replace(state, etag=result.etag, last_modified=result.last_modified)
     if result.status == 304:
-        store.record_unchanged(refreshed, time.time())
+        store.record_unchanged(refreshed, clock())
         return PollOutcome(feed.name, "not_modified")
 
     body_hash = hashlib.sha256(result.body).hexdigest()
     validators = replace(refreshed, body_hash=body_hash)
     if body_hash == state.body_hash:
         # Servers without validators resend the same bytes: skip parsing and matching them.
-        store.record_unchanged(validators, time.time())
+        store.record_unchanged(validators, clock())
         return PollOutcome(feed.name, "unchanged")
 
     try:
@@ -185,13 +187,13 @@ async def poll_feed(
             content_type=result.content_type,
         )
     except FeedParseError as exc:
-        return _failed(store, feed, state, f"not a readable feed: {exc}", None)
+        return _failed(store, feed, state, f"not a readable feed: {exc}", None, clock())
 
     # Only entries not seen before have their HTML turned into text: most of a busy feed is old.
     seen = store.seen_keys(feed.name, [entry.key for entry in entries])
     fresh = [entry for entry in entries if entry.key not in seen]
     new_items = await asyncio.to_thread(lambda: [entry.item() for entry in fresh])
-    now = time.time()
+    now = clock()
     since = baseline_since(feed, state, added_at, now)
     if articles is not None and feed.full_text != "off":
         new_items = await with_full_text(new_items, feed, articles, rulebook, now, max_age, since)
@@ -249,9 +251,13 @@ def _log_baseline(
 
 
 def _failed(
-    store: Store, feed: FeedSettings, state: FeedState, error: str, retry_after: float | None
+    store: Store,
+    feed: FeedSettings,
+    state: FeedState,
+    error: str,
+    retry_after: float | None,
+    now: float,
 ) -> PollOutcome:
-    now = time.time()
     delay = feed_retry_delay(state.consecutive_failures + 1, feed.interval, retry_after)
     failed = store.record_failure(state, error, now + delay, now)
     metrics.FEED_CONSECUTIVE_FAILURES.labels(feed.name).set(failed.consecutive_failures)
