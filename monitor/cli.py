@@ -29,6 +29,7 @@ from monitor.errors import ConfigError, ConfigErrors, MonitorError
 from monitor.health import (
     STALE_AFTER,
     check_heartbeat,
+    check_replica_heartbeats,
     heartbeat_path,
     lock_is_held,
     lock_path,
@@ -531,7 +532,10 @@ def cmd_state_copy(args: argparse.Namespace) -> int:
 
 def cmd_healthcheck(args: argparse.Namespace) -> int:
     config = _inspect(args)
-    problem = check_heartbeat(heartbeat_path(config.state), time.time())
+    if isinstance(config.state, str):
+        problem = check_replica_heartbeats(config.state, time.time())
+    else:
+        problem = check_heartbeat(heartbeat_path(config.state), time.time())
     if problem:
         print(f"unhealthy: {problem}", file=sys.stderr)
         return 1

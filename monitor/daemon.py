@@ -41,6 +41,7 @@ from monitor.errors import MonitorError
 from monitor.health import (
     Health,
     RunInfo,
+    forget_dead_replicas,
     heartbeat_path,
     polls_stalled,
     run_info_path,
@@ -406,6 +407,8 @@ class Daemon:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self._on_signal, signum)
         loop.add_signal_handler(signal.SIGHUP, self._on_hangup)
+        if isinstance(self.app.config.state, str):
+            forget_dead_replicas(self.app.config.state)
         await self._beat()  # before any poll: a first poll skipped would wait a whole interval
         self._schedule_all(self.app.config.feeds)
         self.scheduler.add_job(
@@ -463,5 +466,8 @@ class Daemon:
             self.app.store.leave(self.app.replica.id)
         except StateUnavailableError as exc:
             log.warning("leases kept until they expire: %s", exc)
+        if isinstance(self.app.config.state, str) and self.health.heartbeat is not None:
+            # A replica that left is not one the health check of this host should wait for.
+            self.health.heartbeat.unlink(missing_ok=True)
         log.info("news-monitor stopped")
         return 0

@@ -2,13 +2,14 @@
 a heartbeat file for container health checks, and what `news-monitor status` tells about a
 daemon from outside.
 
-The heartbeat is the mtime of a file beside the SQLite state (in the temporary folder when the
-state is in PostgreSQL), touched on every tick, so a
+The heartbeat is the mtime of a file beside the SQLite state, touched on every tick, so a
 `HEALTHCHECK` can tell a stalled scheduler loop from a live one without the HTTP endpoint
 being enabled and without opening the database. While something keeps the daemon from working
 (its state file is failing or gone, no feed poll starts any more) the file holds that sentence,
 and the health check fails with it whatever the clocks say. Beside it the daemon keeps a small
-JSON file saying since when it runs and which config and rules it loaded.
+JSON file saying since when it runs and which config and rules it loaded. With the state in
+PostgreSQL, several replicas may run on one host: each keeps its own heartbeat, named by its
+pid, in the temporary folder, and the health check wants every live one fresh.
 
 The daemon ticks with the monotonic clock, which a wall-clock step cannot move; the heartbeat's
 mtime is wall time, since another process reads it.
@@ -16,6 +17,7 @@ mtime is wall time, since another process reads it.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -41,9 +43,50 @@ def _beside(state: Path | str, suffix: str) -> Path:
     return state.with_name(state.name + suffix)
 
 
-def heartbeat_path(state: Path | str) -> Path:
-    """Where the daemon whose state is `state` keeps its heartbeat."""
+def heartbeat_path(state: Path | str, pid: int | None = None) -> Path:
+    """Where the daemon whose state is `state` keeps its heartbeat; for a database URL, the
+    replica process `pid`'s own (this process's by default)."""
+    if isinstance(state, str):
+        return _beside(state, f".{os.getpid() if pid is None else pid}.heartbeat")
     return _beside(state, ".heartbeat")
+
+
+def _replica_files(state: str) -> list[tuple[str, Path]]:
+    """(pid as written, path) of every replica heartbeat of the database `state` on this host."""
+    stem = heartbeat_path(state, 0).name.removesuffix(".0.heartbeat")
+    return [
+        (path.name[len(stem) + 1 : -len(".heartbeat")], path)
+        for path in Path(tempfile.gettempdir()).glob(f"{stem}.*.heartbeat")
+    ]
+
+
+def replica_heartbeats(state: str) -> dict[int, Path]:
+    """The heartbeat of every replica process on this host working on the database `state`
+    that is still running (a killed replica's file stays behind; its pid is gone)."""
+    return {
+        int(pid): path
+        for pid, path in _replica_files(state)
+        if pid.isdigit() and _running(int(pid))
+    }
+
+
+def forget_dead_replicas(state: str) -> None:
+    """Remove the heartbeats that killed replicas of `state` left on this host."""
+    alive = set(replica_heartbeats(state).values())
+    for _, path in _replica_files(state):
+        if path not in alive:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: alive
+    return True
 
 
 def lock_path(state: Path | str) -> Path:
@@ -193,3 +236,21 @@ def check_heartbeat(path: Path, now: float, stale_after: float = STALE_AFTER) ->
     if age > stale_after:
         return f"stalled: the loop last ticked {age:.0f} s ago (limit {stale_after:.0f} s)"
     return trouble or None
+
+
+def check_replica_heartbeats(
+    state: str, now: float, stale_after: float = STALE_AFTER
+) -> str | None:
+    """None if at least one replica of the database `state` runs on this host and every one
+    that runs ticks and reports no trouble, else a sentence saying which does not and why."""
+    beats = replica_heartbeats(state)
+    if not beats:
+        return (
+            f"no heartbeat in {tempfile.gettempdir()}: no replica on this host has started its loop"
+        )
+    problems = [
+        f"replica pid {pid}: {problem}"
+        for pid, path in sorted(beats.items())
+        if (problem := check_heartbeat(path, now, stale_after)) is not None
+    ]
+    return "; ".join(problems) or None
