@@ -4,8 +4,9 @@ Each replica is a fresh process that opens the real App on the shared state and,
 start time, walks every feed the way the daemon's poll jobs do: claim it (the same
 `Store.claim_feed`), poll it if the claim was granted, then drain the outbox with claims. The
 cycle is over when every replica finished; its wall time is the slowest replica's. Time spent
-inside the database seam is summed per replica, so "database time per polled feed" covers the
-claim, the state read and the recording.
+inside the database seam, and its round trips, are summed per replica, so "database time per
+polled feed" covers every claim (granted or refused), the state reads, the recording and the
+outbox drain.
 
 One replica: `python -m bench.replicas --port P --state URL --start-at T --index 0 --of 1`.
 Priming the state: `python -m bench.replicas --port P --state URL --prime`.
@@ -17,6 +18,8 @@ import argparse
 import asyncio
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,20 +47,40 @@ def config_for(workdir: Path, port: int, feeds: int, rules: int, state: str) -> 
     return path
 
 
-def timed_database(db: Any) -> list[float]:
-    """Wrap the seam's calls so the seconds spent in them add up in the returned one-item list."""
-    spent = [0.0]
-    for name in ("execute", "executemany"):
+def timed_database(db: Any) -> dict[str, float]:
+    """Wrap the seam so the time spent in it, and its round trips to the database, add up in
+    the returned dict: each statement, batch (one round trip however many statements) and
+    executemany (pipelined), and each transaction's begin and commit. Checks the connection
+    pool makes of idle connections are not counted as round trips (their time is)."""
+    spent = {"seconds": 0.0, "round_trips": 0}
+
+    def count(started: float) -> None:
+        spent["seconds"] += time.perf_counter() - started
+        spent["round_trips"] += 1
+
+    for name in ("execute", "executemany", "batch"):
         call = getattr(db, name)
 
-        def timed(*args: Any, _call: Any = call) -> Any:
+        def timed(*args: Any, _call: Any = call, **kwargs: Any) -> Any:
             started = time.perf_counter()
             try:
-                return _call(*args)
+                return _call(*args, **kwargs)
             finally:
-                spent[0] += time.perf_counter() - started
+                count(started)
 
         setattr(db, name, timed)
+    transaction = db.transaction
+
+    @contextmanager
+    def timed_transaction(*args: Any, **kwargs: Any) -> Iterator[None]:
+        started = time.perf_counter()
+        with transaction(*args, **kwargs):
+            count(started)  # BEGIN
+            yield
+            started = time.perf_counter()
+        count(started)  # COMMIT
+
+    db.transaction = timed_transaction
     return spent
 
 
@@ -71,7 +94,7 @@ async def replica_cycle(args: argparse.Namespace, workdir: Path) -> dict[str, An
             started = time.perf_counter()
             prime(app, args.port)
             return {"prime_s": time.perf_counter() - started}
-        db_seconds = timed_database(app.store.db)
+        spent = timed_database(app.store.db)
         feeds = list(config.feeds)
         shift = len(feeds) * args.index // args.of  # replicas start at different feeds
         feeds = feeds[shift:] + feeds[:shift]
@@ -81,20 +104,21 @@ async def replica_cycle(args: argparse.Namespace, workdir: Path) -> dict[str, An
         async def one(feed: Any) -> None:
             nonlocal polled
             async with limit:
-                if app.store.claim_feed(
+                state = app.store.claim_feed(
                     feed.name,
                     feed.url,
                     app.replica.id,
                     interval=feed.interval,
                     lease=LEASE,
                     now=time.time(),
-                ):
+                )
+                if state is not None:
                     polled += 1
-                    await app.poll(feed, respect_backoff=False)
+                    await app.poll(feed, respect_backoff=False, state=state)
 
         await asyncio.sleep(max(0.0, args.start_at - time.time()))
         cpu = cpu_seconds()
-        db_seconds[0] = 0.0
+        spent.update(seconds=0.0, round_trips=0)
         await asyncio.gather(*(one(feed) for feed in feeds))
         report = await app.deliver(force=True)
         ended = time.time()
@@ -102,7 +126,8 @@ async def replica_cycle(args: argparse.Namespace, workdir: Path) -> dict[str, An
             "wall_s": ended - args.start_at,
             "cpu_s": cpu_seconds() - cpu,
             "polled": polled,
-            "db_s": db_seconds[0],
+            "db_s": spent["seconds"],
+            "db_round_trips": spent["round_trips"],
             "sent": report.sent,
         }
 

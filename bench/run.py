@@ -610,6 +610,7 @@ def bench_replicas(sizes: Sizes) -> tuple[dict[str, Any], str]:
                 _f(wall),
                 _f(polled / wall, 0),
                 f"{sum(run['db_s'] for run in runs) / max(polled, 1) * 1000:.2f}",
+                f"{sum(run['db_round_trips'] for run in runs) / max(polled, 1):.1f}",
                 " / ".join(str(run["polled"]) for run in runs),
                 " / ".join(_f(run["cpu_s"]) for run in runs),
                 " / ".join(_f(run["peak_rss_mb"], 0) for run in runs),
@@ -640,7 +641,16 @@ def bench_replicas(sizes: Sizes) -> tuple[dict[str, Any], str]:
             postgres.remove()
     text = _table(
         f"Replicas: one steady cycle over {feeds:,} feeds ({sizes.replica_rules:,} rules), shared by claims",
-        ["state", "wall s", "feeds/s", "db ms/feed", "polled", "CPU s", "peak RSS MB"],
+        [
+            "state",
+            "wall s",
+            "feeds/s",
+            "db ms/feed",
+            "round trips/feed",
+            "polled",
+            "CPU s",
+            "peak RSS MB",
+        ],
         rows,
     )
     return results, text

@@ -30,7 +30,7 @@ from monitor.notify.settings import NotifierSettings, looks_like_token
 from monitor.poll import PollOutcome, observe, poll_feed
 from monitor.rules import Rulebook, load_rulebook
 from monitor.statefile import check_intact, ensure_writable
-from monitor.store import Replica, Store
+from monitor.store import FeedState, Replica, Store
 
 log = logging.getLogger("monitor")
 
@@ -197,7 +197,10 @@ class App:
             self.added_at.update((f.name, now) for f in config.feeds if f.name not in known)
         self.config, self.rulebook, self.channels = config, rulebook, channels
 
-    async def poll(self, feed: FeedSettings, *, respect_backoff: bool = True) -> PollOutcome:
+    async def poll(
+        self, feed: FeedSettings, *, respect_backoff: bool = True, state: FeedState | None = None
+    ) -> PollOutcome:
+        """Poll one feed; `state` is the feed's stored state when a claim just read it."""
         started = time.monotonic()
         outcome = await poll_feed(
             feed,
@@ -209,6 +212,7 @@ class App:
             articles=self.articles,
             respect_backoff=respect_backoff,
             added_at=self.added_at.get(feed.name),
+            state=state,
         )
         observe(outcome, time.monotonic() - started)
         return outcome

@@ -167,16 +167,17 @@ class Daemon:
         try:
             async with self.poll_slots:
                 # Replicas on one database each schedule every feed; the first to claim it polls.
-                if not self.app.store.claim_feed(
+                state = self.app.store.claim_feed(
                     feed.name,
                     feed.url,
                     self.app.replica.id,
                     interval=feed.interval,
                     lease=feed.timeout + LEASE_MARGIN,
                     now=time.time(),
-                ):
+                )
+                if state is None:
                     return
-                outcome = await self.app.poll(feed)
+                outcome = await self.app.poll(feed, state=state)
             self.activity.polled(outcome, time.time())
             if outcome.alerts:
                 self.queued.set()

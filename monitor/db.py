@@ -3,7 +3,8 @@
 The store writes one SQL text for both, in SQLite's parameter style (`?` and `:name`); the
 PostgreSQL side (monitor/pg.py) rewrites the placeholders for psycopg. What the two really do
 differently sits behind this seam: how a transaction starts, how concurrent writers are kept
-apart (`lock`), and how a claim skips rows another replica holds (`skip_locked`).
+apart (`lock`), how a claim skips rows another replica holds (`skip_locked`), and how a short
+transaction reaches the server in one round trip (`batch`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,23 @@ class Result(Protocol):
     def __iter__(self) -> Iterator[Any]: ...
 
 
+class Fetched:
+    """A statement's rows, read to the end, and how many rows it touched."""
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self.rows = rows
+        self.rowcount = rowcount
+
+    def fetchone(self) -> Any:
+        return self.rows[0] if self.rows else None
+
+    def fetchall(self) -> list[Any]:
+        return self.rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+
 class Database(Protocol):
     """What the store needs from a database connection."""
 
@@ -58,6 +76,11 @@ class Database(Protocol):
 
     def lock(self, name: str) -> None:
         """Inside a transaction: wait until no other process holds `name`, hold it until commit."""
+
+    def batch(self, statements: Sequence[tuple[str, Params]], *, durable: bool = True) -> Fetched:
+        """Run `statements` as one transaction of their own, sent together (one round trip to
+        PostgreSQL, where a claim's or a poll's few milliseconds are mostly round trips), and
+        return the last one's result. `durable` as for `transaction`."""
 
     def close(self) -> None: ...
 
@@ -104,6 +127,13 @@ class SqliteDatabase:
 
     def lock(self, name: str) -> None:
         pass  # one writer at a time already: the transaction began IMMEDIATE
+
+    def batch(self, statements: Sequence[tuple[str, Params]], *, durable: bool = True) -> Fetched:
+        with self.transaction(durable=durable):
+            for sql, params in statements:
+                cursor = self.conn.execute(sql, params)
+            # Read before the commit: RETURNING rows come as the statement is stepped.
+            return Fetched(cursor.fetchall(), cursor.rowcount)
 
     def close(self) -> None:
         self.conn.close()

@@ -11,6 +11,7 @@ import logging
 import re
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,16 +21,18 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from monitor.db import Backend, Params, Result, StateUnavailableError
+from monitor.db import Backend, Fetched, Params, Result, StateUnavailableError
 
 CONNECT_TIMEOUT = 5  # seconds to connect to PostgreSQL
 WAIT_FOR_CONNECTION = 2.0  # seconds an operation waits for a pooled connection before failing
 FAIL_FAST = 5.0  # seconds after a lost database during which operations fail without waiting
+RECHECK_AFTER = 5.0  # seconds a pooled connection may sit idle and still be used unchecked
 
 # The pool logs every failed reconnect attempt; the daemon reports the outage once instead.
 logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 
+_IN_TRANSACTION = (psycopg.pq.TransactionStatus.INTRANS, psycopg.pq.TransactionStatus.INERROR)
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
@@ -47,23 +50,6 @@ def lock_key(name: str) -> int:
 def _connection_lost(exc: psycopg.Error) -> bool:
     """No answer, a connection exception (08xxx) or the server shutting down (57P0x)."""
     return exc.sqlstate is None or exc.sqlstate.startswith(("08", "57P"))
-
-
-class _ListResult:
-    """Rows fetched eagerly, so the connection goes back to the pool at once."""
-
-    def __init__(self, rows: list[Any], rowcount: int) -> None:
-        self.rows = rows
-        self.rowcount = rowcount
-
-    def fetchone(self) -> Any:
-        return self.rows[0] if self.rows else None
-
-    def fetchall(self) -> list[Any]:
-        return self.rows
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.rows)
 
 
 class PostgresDatabase:
@@ -84,6 +70,7 @@ class PostgresDatabase:
         self._down_until = 0.0  # time.monotonic() until which operations fail fast
         self._down_because = ""  # set while the database is lost
         self._recovering = threading.Lock()
+        self._returned: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
         self.pool = self._new_pool()
         with self._unavailable():
             self.pool.open(wait=True, timeout=CONNECT_TIMEOUT)
@@ -99,10 +86,21 @@ class PostgresDatabase:
                 "connect_timeout": CONNECT_TIMEOUT,
             },
             timeout=WAIT_FOR_CONNECTION,
-            check=ConnectionPool.check_connection,
+            check=self._check,
+            reset=self._returning,
             open=False,
             name="news-monitor",
         )
+
+    def _check(self, conn: Any) -> None:
+        """Before a pooled connection is used: one round trip to see that it still works, unless
+        it was in use a moment ago (which saves a round trip on most statements). A server lost
+        since then fails the next statement instead, which is retried like any outage."""
+        if time.monotonic() - self._returned.get(conn, 0.0) > RECHECK_AFTER:
+            ConnectionPool.check_connection(conn)
+
+    def _returning(self, conn: Any) -> None:
+        self._returned[conn] = time.monotonic()
 
     def _recover(self) -> None:
         """After an outage: one direct connection tells whether the server is back; if so a
@@ -134,10 +132,10 @@ class PostgresDatabase:
             self._down_until = time.monotonic() + FAIL_FAST
             raise StateUnavailableError(self._down_because) from None
 
-    def _run(self, conn: Any, sql: str, params: Params) -> _ListResult:
+    def _run(self, conn: Any, sql: str, params: Params) -> Fetched:
         cursor = conn.execute(to_psycopg(sql), params or None)
         rows = cursor.fetchall() if cursor.description is not None else []
-        return _ListResult(rows, cursor.rowcount)
+        return Fetched(rows, cursor.rowcount)
 
     def _transaction_connection(self) -> Any:
         return getattr(self._local, "conn", None)
@@ -172,6 +170,28 @@ class PostgresDatabase:
 
     def lock(self, name: str) -> None:
         self.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(name),))
+
+    def batch(self, statements: Sequence[tuple[str, Params]], *, durable: bool = True) -> Fetched:
+        # One query string of several statements (the simple protocol, parameters bound by
+        # psycopg on this side, quoted as the server would) is one round trip, where BEGIN, each
+        # statement and COMMIT would be one each.
+        with self._unavailable(), self.pool.connection() as conn:
+            cursor = psycopg.ClientCursor(conn)
+            head = ["BEGIN"] if durable else ["BEGIN", "SET LOCAL synchronous_commit TO OFF"]
+            body = [
+                cursor.mogrify(to_psycopg(sql), params) if params else sql
+                for sql, params in statements
+            ]
+            try:
+                cursor.execute(";\n".join([*head, *body, "COMMIT"]))
+                for _ in range(len(head) + len(body) - 1):
+                    cursor.nextset()
+                rows = cursor.fetchall() if cursor.description is not None else []
+                return Fetched(rows, cursor.rowcount)
+            except BaseException:
+                if conn.info.transaction_status in _IN_TRANSACTION:
+                    conn.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         self.pool.close()

@@ -145,14 +145,17 @@ async def poll_feed(
     respect_backoff: bool = True,
     added_at: float | None = None,
     clock: Callable[[], float] = time.time,
+    state: FeedState | None = None,
 ) -> PollOutcome:
     """Poll `feed` once and record the result. Never raises for feed problems.
 
     `added_at`: when the feed was added to a state that already polled other feeds; its first
     poll then marks what the feed already had as seen without alerting (see baseline_since).
     `clock` gives every time this poll decides or records (backoff, staleness, first seen).
+    `state`: what the store remembers of the feed, when the caller has just read it (a claim).
     """
-    state = store.feed_state(feed.name, feed.url)
+    if state is None:
+        state = store.feed_state(feed.name, feed.url)
     started = clock()
     if respect_backoff and state.retry_at is not None and state.retry_at > started:
         return PollOutcome(feed.name, "backing_off", error=state.last_error)

@@ -75,6 +75,17 @@ class Replica:
         return cls(f"{host}:{os.getpid()}:{secrets.token_hex(3)}", host, os.getpid(), now, now)
 
 
+def _feed_state(row: Row | None, name: str, url: str) -> FeedState:
+    """What a stored feeds row says about feed `name` at `url`."""
+    if row is None:
+        return FeedState(name=name, url=url)
+    state = FeedState(**{f.name: row[f.name] for f in fields(FeedState)})
+    if state.url != url:
+        # A new URL is a new resource: its validators and backoff do not carry over.
+        return FeedState(name=name, url=url, items_seen=state.items_seen)
+    return state
+
+
 def _healthy(state: FeedState, now: float) -> FeedState:
     """`state` after a successful poll at `now`: failures and backoff cleared."""
     return replace(
@@ -244,20 +255,18 @@ class Store:
         row = self.db.execute(
             f"SELECT {_FEED_COLUMNS} FROM feeds WHERE name = ?", (name,)
         ).fetchone()
-        if row is None:
-            return FeedState(name=name, url=url)
-        state = FeedState(**dict(row))
-        if state.url != url:
-            # A new URL is a new resource: its validators and backoff do not carry over.
-            return FeedState(name=name, url=url, items_seen=state.items_seen)
-        return state
+        return _feed_state(row, name, url)
 
     def feed_states(self) -> list[FeedState]:
         rows = self.db.execute(f"SELECT {_FEED_COLUMNS} FROM feeds ORDER BY name").fetchall()
         return [FeedState(**dict(row)) for row in rows]
 
     def _upsert_feed(self, state: FeedState) -> None:
-        self.db.execute(
+        self.db.execute(*self._feed_upsert(state))
+
+    @staticmethod
+    def _feed_upsert(state: FeedState) -> tuple[str, dict[str, Any]]:
+        return (
             """INSERT INTO feeds (name, url, etag, last_modified, body_hash, last_polled_at,
                    last_success_at, consecutive_failures, last_error, retry_at, items_seen)
                VALUES (:name, :url, :etag, :last_modified, :body_hash, :last_polled_at,
@@ -271,6 +280,14 @@ class Store:
                    items_seen = excluded.items_seen, lease_until = NULL""",
             asdict(state),
         )
+
+    def _record_feed(self, state: FeedState) -> None:
+        """Store a poll that brought nothing new. Its commit need not wait for the disk: lost in
+        a database crash, it costs one more full fetch, whose items are already seen."""
+        if self._depth:
+            self._upsert_feed(state)
+        else:
+            self.db.batch([self._feed_upsert(state)], durable=False)
 
     def has_polled(self) -> bool:
         """Whether any feed was ever polled successfully: a feed added now is new to the state."""
@@ -289,51 +306,52 @@ class Store:
             last_error=error,
             retry_at=retry_at,
         )
-        with self._transaction():
-            self._upsert_feed(failed)
+        self._record_feed(failed)
         return failed
 
     def record_unchanged(self, state: FeedState, now: float) -> FeedState:
         """A 304 or an identical body: the feed is healthy and there is nothing new."""
         healthy = _healthy(state, now)
-        with self._transaction():
-            self._upsert_feed(healthy)
+        self._record_feed(healthy)
         return healthy
 
     # -- replicas: which one polls which feed ----------------------------------
 
     def claim_feed(
         self, name: str, url: str, replica: str, *, interval: float, lease: float, now: float
-    ) -> bool:
-        """Take feed `name` for one poll, until `now + lease`: True only if it is due (no replica
-        claimed it within the last interval, less a margin for jitter) and nobody holds it.
+    ) -> FeedState | None:
+        """Take feed `name` for one poll, until `now + lease`, if it is due (no replica claimed
+        it within the last interval, less a margin for jitter) and nobody holds it: then what
+        the state remembers of it (for the poll, which need not read it again), else None.
 
         Recording the poll releases the lease; a replica that dies holding one loses it when
         it expires, and the feed's next due poll goes to whichever replica asks first.
         """
-        with self.db.transaction(durable=False):
-            self.db.execute(
-                "INSERT INTO feeds (name, url) VALUES (?, ?) ON CONFLICT DO NOTHING", (name, url)
-            )
-            claimed = self.db.execute(
-                f"""UPDATE feeds SET claimed_by = ?, claimed_at = ?, lease_until = ?
-                WHERE name = (SELECT name FROM feeds WHERE name = ?
-                    AND (lease_until IS NULL OR lease_until <= ? OR lease_until > ?)
-                    AND (claimed_at IS NULL OR claimed_at <= ? OR claimed_at > ?)
-                    {self.db.skip_locked})
-                RETURNING name""",
+        claimed = self.db.batch(
+            [
+                ("INSERT INTO feeds (name, url) VALUES (?, ?) ON CONFLICT DO NOTHING", (name, url)),
                 (
-                    replica,
-                    now,
-                    now + lease,
-                    name,
-                    now,
-                    now + CLOCK_SLACK + lease,  # a lease from before a clock step back
-                    now - interval * (1 - EARLY),
-                    now + CLOCK_SLACK,  # a claim from before a clock step back
+                    f"""UPDATE feeds SET claimed_by = ?, claimed_at = ?, lease_until = ?
+                    WHERE name = (SELECT name FROM feeds WHERE name = ?
+                        AND (lease_until IS NULL OR lease_until <= ? OR lease_until > ?)
+                        AND (claimed_at IS NULL OR claimed_at <= ? OR claimed_at > ?)
+                        {self.db.skip_locked})
+                    RETURNING {_FEED_COLUMNS}""",
+                    (
+                        replica,
+                        now,
+                        now + lease,
+                        name,
+                        now,
+                        now + CLOCK_SLACK + lease,  # a lease from before a clock step back
+                        now - interval * (1 - EARLY),
+                        now + CLOCK_SLACK,  # a claim from before a clock step back
+                    ),
                 ),
-            ).fetchone()
-        return claimed is not None
+            ],
+            durable=False,  # a claim lost in a database crash costs one more poll at worst
+        ).fetchone()
+        return None if claimed is None else _feed_state(claimed, name, url)
 
     def release_leases(self) -> None:
         """For the one process a SQLite state allows (its lock is held): leases a killed run
