@@ -364,13 +364,17 @@ class Store:
 
     def beat(self, replica: Replica, now: float) -> None:
         """Say that `replica` is alive at `now`."""
-        with self.db.transaction(durable=False):
-            self.db.execute(
-                """INSERT INTO replicas (id, host, pid, started_at, heartbeat_at)
-               VALUES (?, ?, ?, ?, ?)
-               ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at""",
-                (replica.id, replica.host, replica.pid, replica.started_at, now),
-            )
+        self.db.batch(
+            [
+                (
+                    """INSERT INTO replicas (id, host, pid, started_at, heartbeat_at)
+                    VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at""",
+                    (replica.id, replica.host, replica.pid, replica.started_at, now),
+                )
+            ],
+            durable=False,
+        )
 
     def leave(self, replica: str) -> None:
         """A replica stopping cleanly: its leases are free at once, not at their expiry."""
