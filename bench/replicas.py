@@ -92,7 +92,8 @@ async def replica_cycle(args: argparse.Namespace, workdir: Path) -> dict[str, An
     async with App.open(config) as app:
         if args.prime:
             started = time.perf_counter()
-            prime(app, args.port)
+            with app.store.transaction():  # one commit for every feed, not one each
+                prime(app, args.port)
             return {"prime_s": time.perf_counter() - started}
         spent = timed_database(app.store.db)
         feeds = list(config.feeds)
