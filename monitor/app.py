@@ -112,9 +112,6 @@ class App:
     channels: dict[str, Channel]
     lock: StateLock | None  # SQLite only: PostgreSQL is shared by replicas on purpose
     replica: Replica
-    # When each feed new to a state that already polled others was added: its first poll
-    # baselines. Empty for a brand-new state, whose first poll alerts as configured.
-    added_at: dict[str, float] = field(default_factory=dict)
     _closing: list[Channel] = field(default_factory=list)
 
     @classmethod
@@ -147,7 +144,13 @@ class App:
             store.release_leases()  # the lock says no other process is sending
         client = make_client()
         now = time.time()
-        established = store.has_polled()
+        try:
+            store.add_feeds(((f.name, f.url) for f in config.feeds), now)
+        except BaseException:
+            store.close()
+            if lock is not None:
+                lock.release()
+            raise
         return cls(
             config=config,
             rulebook=rulebook,
@@ -157,7 +160,6 @@ class App:
             channels=build_channels(config.notifiers),
             lock=lock,
             replica=Replica.this_process(now),
-            added_at={f.name: now for f in config.feeds} if established else {},
         )
 
     async def __aenter__(self) -> App:
@@ -191,10 +193,7 @@ class App:
             else:
                 channels[settings.name] = Channel(build_notifier(settings), fingerprint(settings))
         self._closing.extend(c for name, c in self.channels.items() if channels.get(name) is not c)
-        known = {f.name for f in self.config.feeds}
-        if self.store.has_polled():
-            now = time.time()
-            self.added_at.update((f.name, now) for f in config.feeds if f.name not in known)
+        self.store.add_feeds(((f.name, f.url) for f in config.feeds), time.time())
         self.config, self.rulebook, self.channels = config, rulebook, channels
 
     async def poll(
@@ -211,7 +210,6 @@ class App:
             max_age=self.config.max_age,
             articles=self.articles,
             respect_backoff=respect_backoff,
-            added_at=self.added_at.get(feed.name),
             state=state,
         )
         observe(outcome, time.monotonic() - started)

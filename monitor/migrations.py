@@ -202,6 +202,13 @@ ALTER TABLE deliveries ADD COLUMN lease_owner TEXT;
 ALTER TABLE deliveries ADD COLUMN lease_until REAL
 """
 
+# A feed added to a state that already polled others baselines on its first poll. When it was
+# added is state, not one process's memory: a replica started later must not take a feed that
+# was there from the start for a new one (and mark its first items seen without alerting).
+_FEEDS_ADDED = """
+ALTER TABLE feeds ADD COLUMN added_at REAL
+"""
+
 _STORIES_RECENT = """
 CREATE INDEX IF NOT EXISTS stories_recent ON stories (last_at, id)
 """
@@ -232,6 +239,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "outbox messages claimed by replicas",
         _OUTBOX_LEASES,
         _OUTBOX_LEASES.replace(" REAL", " DOUBLE PRECISION"),
+    ),
+    Migration(
+        7,
+        "when each feed was added to the state",
+        _FEEDS_ADDED,
+        _FEEDS_ADDED.replace(" REAL", " DOUBLE PRECISION"),
     ),
 )
 

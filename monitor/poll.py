@@ -143,14 +143,13 @@ async def poll_feed(
     max_age: float | None,
     articles: ArticleFetcher | None = None,
     respect_backoff: bool = True,
-    added_at: float | None = None,
     clock: Callable[[], float] = time.time,
     state: FeedState | None = None,
 ) -> PollOutcome:
     """Poll `feed` once and record the result. Never raises for feed problems.
 
-    `added_at`: when the feed was added to a state that already polled other feeds; its first
-    poll then marks what the feed already had as seen without alerting (see baseline_since).
+    A feed added to a state that already polled other feeds (`state.added_at`) marks what it
+    already had as seen without alerting on its first poll (see baseline_since).
     `clock` gives every time this poll decides or records (backoff, staleness, first seen).
     `state`: what the store remembers of the feed, when the caller has just read it (a claim).
     """
@@ -197,7 +196,7 @@ async def poll_feed(
     fresh = [entry for entry in entries if entry.key not in seen]
     new_items = await asyncio.to_thread(lambda: [entry.item() for entry in fresh])
     now = clock()
-    since = baseline_since(feed, state, added_at, now)
+    since = baseline_since(feed, state, state.added_at, now)
     if articles is not None and feed.full_text != "off":
         new_items = await with_full_text(new_items, feed, articles, rulebook, now, max_age, since)
     matched = await asyncio.to_thread(matches_for, new_items, rulebook, now, max_age, since)

@@ -51,6 +51,9 @@ class FeedState:
     last_error: str | None = None
     retry_at: float | None = None
     items_seen: int = 0
+    # When the feed was added to a state that had already polled others (its first poll then
+    # baselines); None for a feed that was there from the state's first start.
+    added_at: float | None = None
 
 
 _FEED_COLUMNS = ", ".join(f.name for f in fields(FeedState))
@@ -82,7 +85,7 @@ def _feed_state(row: Row | None, name: str, url: str) -> FeedState:
     state = FeedState(**{f.name: row[f.name] for f in fields(FeedState)})
     if state.url != url:
         # A new URL is a new resource: its validators and backoff do not carry over.
-        return FeedState(name=name, url=url, items_seen=state.items_seen)
+        return FeedState(name=name, url=url, items_seen=state.items_seen, added_at=state.added_at)
     return state
 
 
@@ -268,9 +271,11 @@ class Store:
     def _feed_upsert(state: FeedState) -> tuple[str, dict[str, Any]]:
         return (
             """INSERT INTO feeds (name, url, etag, last_modified, body_hash, last_polled_at,
-                   last_success_at, consecutive_failures, last_error, retry_at, items_seen)
+                   last_success_at, consecutive_failures, last_error, retry_at, items_seen,
+                   added_at)
                VALUES (:name, :url, :etag, :last_modified, :body_hash, :last_polled_at,
-                   :last_success_at, :consecutive_failures, :last_error, :retry_at, :items_seen)
+                   :last_success_at, :consecutive_failures, :last_error, :retry_at, :items_seen,
+                   :added_at)
                ON CONFLICT (name) DO UPDATE SET url = excluded.url, etag = excluded.etag,
                    last_modified = excluded.last_modified, body_hash = excluded.body_hash,
                    last_polled_at = excluded.last_polled_at,
@@ -288,6 +293,17 @@ class Store:
             self._upsert_feed(state)
         else:
             self.db.batch([self._feed_upsert(state)], durable=False)
+
+    def add_feeds(self, feeds: Iterable[tuple[str, str]], now: float) -> None:
+        """Make the (name, url) feeds known to the state. One the state did not know is added
+        at `now` if the state already polled some feed (its first poll baselines then); on a
+        brand-new state the feeds were there from the start. Known feeds are left as they are."""
+        with self._transaction():
+            added = now if self.has_polled() else None
+            self.db.executemany(
+                "INSERT INTO feeds (name, url, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                [(name, url, added) for name, url in feeds],
+            )
 
     def has_polled(self) -> bool:
         """Whether any feed was ever polled successfully: a feed added now is new to the state."""

@@ -4,17 +4,23 @@ had is marked seen without alerting, items published after it was added still al
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from monitor.app import App
 from monitor.cli import main
+from monitor.config import load_config
+from monitor.poll import PollOutcome
+from tests.delivery_setup import sorties
 from tests.feedgen import BOAT_STRIKE, BOMBERS, Story, rss
 from tests.servers import FeedServer, WebhookReceiver, wait_until
 from tests.test_daemon_ops import add_feed
 from tests.test_end_to_end import start_daemon, stop_daemon, write_config
+from tests.test_replicas_crash import write_config as write_replica_config
 
 
 def old(n: int, age: timedelta = timedelta(minutes=30)) -> Story:
@@ -139,3 +145,30 @@ def test_a_silenced_alert_is_logged_with_the_silence(
     [line] = [r.getMessage() for r in caplog.records if "matched" in r.getMessage()]
     assert "not sent, silenced: silence 1: rule bomber-flights-venezuela (exercise)" in line
     assert webhook_receiver.attempts == 0
+
+
+def poll_once(config: Path, feed: str) -> PollOutcome:
+    """One process opening the state and polling one feed of the config, as a replica would."""
+
+    async def run() -> PollOutcome:
+        async with App.open(load_config(config)) as app:
+            return await app.poll(app.config.feed(feed))
+
+    return asyncio.run(run())
+
+
+def test_a_feed_there_from_the_start_alerts_when_a_later_process_polls_it_first(
+    tmp_path: Path, feed_server: FeedServer, state: Path | str
+) -> None:
+    """Alpha and beta are in the config from the first start; one process polls alpha, one
+    started after it (a second replica, or a restart) polls beta first: beta is no new feed,
+    so its matching item alerts instead of being marked seen."""
+    first, second = sorties(2)
+    urls = {
+        "alpha": feed_server.serve("/alpha.xml", rss([first])),
+        "beta": feed_server.serve("/beta.xml", rss([second])),
+    }
+    config = write_replica_config(tmp_path, urls, "http://127.0.0.1:9/hook", str(state))
+    assert len(poll_once(config, "alpha").alerts) == 1
+    later = poll_once(config, "beta")
+    assert (later.new_items, len(later.alerts)) == (1, 1)
