@@ -197,8 +197,14 @@ def fill(app: App, items: int, now: float) -> dict[str, int]:
             delivery_rows,
         )
         db.executemany(
+            # Opening the app already made the configured feeds known: fill in their health.
             """INSERT INTO feeds (name, url, last_polled_at, last_success_at, consecutive_failures,
-                   last_error, items_seen) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                   last_error, items_seen) VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (name) DO UPDATE SET url = excluded.url,
+                   last_polled_at = excluded.last_polled_at,
+                   last_success_at = excluded.last_success_at,
+                   consecutive_failures = excluded.consecutive_failures,
+                   last_error = excluded.last_error, items_seen = excluded.items_seen""",
             [
                 (
                     f"feed-{f}",
