@@ -43,7 +43,8 @@ class Result(Protocol):
 
 
 class Fetched:
-    """A statement's rows, read to the end, and how many rows it touched."""
+    """A statement's rows, read to the end (so a pooled connection goes back at once), and how
+    many rows it touched."""
 
     def __init__(self, rows: list[Any], rowcount: int) -> None:
         self.rows = rows
