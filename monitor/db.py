@@ -10,6 +10,7 @@ transaction reaches the server in one round trip (`batch`).
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -102,6 +103,9 @@ class SqliteDatabase:
     skip_locked = ""
 
     def __init__(self, path: Path) -> None:
+        # The daemon's heartbeat writes from a worker thread on this same connection: one
+        # thread's transaction at a time, or the other's BEGIN fails inside it.
+        self._writing = threading.RLock()
         path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.conn.row_factory = sqlite3.Row
@@ -118,13 +122,14 @@ class SqliteDatabase:
     @contextmanager
     def transaction(self, *, durable: bool = True) -> Iterator[None]:
         # synchronous=NORMAL already: a WAL commit does not wait for the disk.
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+        with self._writing:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
 
     def lock(self, name: str) -> None:
         pass  # one writer at a time already: the transaction began IMMEDIATE
