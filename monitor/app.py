@@ -19,6 +19,7 @@ from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
 
 from monitor.config import Config, FeedSettings
+from monitor.crunch import Crunch, RulePin, pin_rules
 from monitor.dispatch import Channel, DispatchReport, deliver_due
 from monitor.errors import ConfigError, MonitorError, StateError
 from monitor.feeds.article import ArticleFetcher
@@ -28,7 +29,7 @@ from monitor.logs import register_secret
 from monitor.notify import build_notifier
 from monitor.notify.settings import NotifierSettings, looks_like_token
 from monitor.poll import PollOutcome, observe, poll_feed
-from monitor.rules import Rulebook, load_rulebook
+from monitor.rules import Rulebook
 from monitor.statefile import check_intact, ensure_writable
 from monitor.store import Replica, Store
 
@@ -112,6 +113,8 @@ class App:
     channels: dict[str, Channel]
     lock: StateLock | None  # SQLite only: PostgreSQL is shared by replicas on purpose
     replica: Replica
+    pin: RulePin | None  # the rule files as loaded, for worker processes (None: match here)
+    crunch: Crunch = field(default_factory=Crunch)
     # When each feed new to a state that already polled others was added: its first poll
     # baselines. Empty for a brand-new state, whose first poll alerts as configured.
     added_at: dict[str, float] = field(default_factory=dict)
@@ -122,7 +125,7 @@ class App:
         """Load the rules, lock the state file and open it; raises StateError with a sentence
         when the state file cannot be written or is damaged."""
         register_secrets(config)
-        rulebook = load_rulebook(list(config.rules))
+        rulebook, pin = pin_rules(list(config.rules))
         lock = None
         if isinstance(config.state, Path):
             ensure_writable(config.state)
@@ -157,6 +160,7 @@ class App:
             channels=build_channels(config.notifiers),
             lock=lock,
             replica=Replica.this_process(now),
+            pin=pin,
             added_at={f.name: now for f in config.feeds} if established else {},
         )
 
@@ -172,6 +176,7 @@ class App:
         await self.close()
 
     async def close(self) -> None:
+        await self.crunch.aclose()
         for channel in [*self.channels.values(), *self._closing]:
             await channel.notifier.aclose()
         await self.articles.aclose()
@@ -180,8 +185,11 @@ class App:
         if self.lock is not None:
             self.lock.release()
 
-    def replace(self, config: Config, rulebook: Rulebook) -> None:
-        """Swap in a new validated config and rulebook; notifiers whose settings changed are rebuilt."""
+    def replace(self, config: Config, rulebook: Rulebook, pin: RulePin | None) -> None:
+        """Swap in a new validated config and rulebook; notifiers whose settings changed are rebuilt.
+
+        Running worker processes keep running: they load the new rule files (`pin`) at their
+        next step."""
         register_secrets(config)
         channels: dict[str, Channel] = {}
         for settings in config.notifiers:
@@ -195,7 +203,7 @@ class App:
         if self.store.has_polled():
             now = time.time()
             self.added_at.update((f.name, now) for f in config.feeds if f.name not in known)
-        self.config, self.rulebook, self.channels = config, rulebook, channels
+        self.config, self.rulebook, self.pin, self.channels = config, rulebook, pin, channels
 
     async def poll(self, feed: FeedSettings, *, respect_backoff: bool = True) -> PollOutcome:
         started = time.monotonic()
@@ -206,6 +214,8 @@ class App:
             rulebook=self.rulebook,
             routes=self.config.routes,
             max_age=self.config.max_age,
+            crunch=self.crunch,
+            pin=self.pin,
             articles=self.articles,
             respect_backoff=respect_backoff,
             added_at=self.added_at.get(feed.name),
