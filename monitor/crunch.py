@@ -314,7 +314,10 @@ class Crunch:
         while self._recent and self._recent[0][0] < now - START_WINDOW:
             self._recent_items -= self._recent.popleft()[1]
         if self._recent_items >= self.start_items:
-            self._start(self._recent_items)
+            try:
+                self._start(self._recent_items)
+            except OSError as exc:
+                self._unable(exc)
 
     def _start(self, items: int) -> None:
         # Imported here: a cycle that never starts workers does not pay for multiprocessing.
@@ -348,7 +351,12 @@ class Crunch:
             if pool is None:  # stopped while this step waited for a slot
                 return await asyncio.to_thread(here)
             try:
-                return await asyncio.wrap_future(pool.submit(job, pin, *args))
+                submitted = pool.submit(job, pin, *args)
+            except OSError as exc:  # the first submit starts the forkserver and the workers
+                self._unable(exc)
+                return await asyncio.to_thread(here)
+            try:
+                return await asyncio.wrap_future(submitted)
             except RulesMoved:
                 return await asyncio.to_thread(here)
             except BrokenProcessPool:
@@ -357,6 +365,18 @@ class Crunch:
                     "a worker process died while reading this feed (killed, or out of memory); "
                     "nothing of it was recorded, and it is read again at its next poll"
                 ) from None
+
+    def _unable(self, exc: OSError) -> None:
+        """No worker processes here (no writable temporary folder, no /dev/shm): stay in this one."""
+        log.warning(
+            "worker processes cannot start (%s): every feed is read in this process, on one "
+            "core; give news-monitor a writable /tmp (or TMPDIR) and /dev/shm to use them all",
+            exc,
+        )
+        self.workers = 0
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _lost(self, pool: ProcessPoolExecutor) -> None:
         if self._pool is pool:
