@@ -16,6 +16,7 @@ daemon stops them after its in-flight polls are done) and exit when this process
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -38,7 +39,7 @@ from monitor.stories.features import describe
 from monitor.stories.tracker import Matched, event_time
 
 if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 log = logging.getLogger("monitor.crunch")
 
@@ -223,6 +224,11 @@ def _rulebook(pin: RulePin) -> Rulebook:
     return _loaded[1]
 
 
+def _run_warm(pin: RulePin) -> None:
+    with contextlib.suppress(RulesMoved):  # the first step says so again, and runs here
+        _rulebook(pin)
+
+
 def _run_read(pin: RulePin, document: Document, eager: Window | None) -> Read:
     return read_document(document, _rulebook(pin), eager)
 
@@ -259,6 +265,7 @@ class Crunch:
         self.workers = usable_cpus() if workers is None else workers
         self.start_items = start_items
         self._pool: ProcessPoolExecutor | None = None
+        self._warming: list[Future[None]] = []
         self._slots = asyncio.Semaphore(max(1, self.workers) * QUEUED_PER_WORKER)
         self._recent: deque[tuple[float, int]] = deque()
         self._recent_items = 0
@@ -266,14 +273,15 @@ class Crunch:
 
     @property
     def running(self) -> bool:
-        return self._pool is not None
+        """Workers started and at least one of them ready (rules loaded): steps go to them."""
+        return self._pool is not None and any(w.done() for w in self._warming)
 
     async def read(
         self, document: Document, rulebook: Rulebook, pin: RulePin | None, eager: Window | None
     ) -> Read:
         """Read a body (see read_document); `eager` only when the workers already run."""
-        self._count(0)
-        if self._pool is None or pin is None:
+        self._count(0, pin)
+        if not self.running or pin is None:
             return await asyncio.to_thread(read_document, document, rulebook, None)
         return await self._run(
             _run_read, pin, (document, eager), lambda: read_document(document, rulebook, eager)
@@ -287,8 +295,8 @@ class Crunch:
         window: Window | None,
     ) -> tuple[list[Item], list[Matched] | None]:
         """Items of new entries (see build_items); may start the workers."""
-        self._count(len(entries))
-        if self._pool is None or pin is None:
+        self._count(len(entries), pin)
+        if not self.running or pin is None:
             return await asyncio.to_thread(build_items, entries, rulebook, window)
         return await self._run(
             _run_build, pin, (entries, window), lambda: build_items(entries, rulebook, window)
@@ -297,15 +305,15 @@ class Crunch:
     async def match(
         self, items: Sequence[Item], rulebook: Rulebook, pin: RulePin | None, window: Window
     ) -> list[Matched]:
-        if self._pool is None or pin is None:
+        if not self.running or pin is None:
             return await asyncio.to_thread(match_items, items, rulebook, window)
         return await self._run(
             _run_match, pin, (items, window), lambda: match_items(items, rulebook, window)
         )
 
-    def _count(self, items: int) -> None:
+    def _count(self, items: int, pin: RulePin | None) -> None:
         """Start the workers once START_WINDOW seconds bring `start_items` new items."""
-        if self._pool is not None or self.workers <= 1:
+        if self._pool is not None or self.workers <= 1 or pin is None:
             return
         now = time.monotonic()
         if items:
@@ -315,11 +323,11 @@ class Crunch:
             self._recent_items -= self._recent.popleft()[1]
         if self._recent_items >= self.start_items:
             try:
-                self._start(self._recent_items)
+                self._start(self._recent_items, pin)
             except OSError as exc:
                 self._unable(exc)
 
-    def _start(self, items: int) -> None:
+    def _start(self, items: int, pin: RulePin) -> None:
         # Imported here: a cycle that never starts workers does not pay for multiprocessing.
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -331,6 +339,9 @@ class Crunch:
         self._pool = ProcessPoolExecutor(
             self.workers, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),)
         )
+        # Each worker imports and loads the rules before its first step; until one is ready,
+        # steps go on here rather than wait.
+        self._warming = [self._pool.submit(_run_warm, pin) for _ in range(self.workers)]
         self.started += 1
         self._recent.clear()
         self._recent_items = 0

@@ -89,13 +89,26 @@ def poll_all(config_path: Path, crunch: Crunch, corpus: Corpus | None = None) ->
         rounds = []
         async with app:
             for _ in range(1 if corpus is None else 2):
-                feeds = app.config.feeds
-                rounds.append([await app.poll(feed, respect_backoff=False) for feed in feeds])
+                outcomes = []
+                for feed in app.config.feeds:
+                    outcomes.append(await app.poll(feed, respect_backoff=False))
+                    if crunch.started and not crunch.running:
+                        await until_ready(crunch)  # the first poll started them
+                rounds.append(outcomes)
                 if corpus is not None:
                     corpus.advance(8)
         return rounds
 
     return asyncio.run(cycles())
+
+
+async def until_ready(crunch: Crunch) -> None:
+    """Until a worker has loaded the rules (steps run here until then), at most 60 s."""
+    for _ in range(1200):
+        if crunch.running:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("no worker process was ready within 60 s")
 
 
 def stored(config_path: Path) -> list[tuple[Any, ...]]:
@@ -157,11 +170,15 @@ def test_rules_edited_under_the_workers_are_not_used_before_a_reload(
 
     async def cycle() -> list[PollOutcome]:
         app = App.open(load_config(write_config(tmp_path / "there", corpus.urls, edited)))
-        app.crunch = Crunch(workers=2, start_items=0)
-        for path in edited.glob("*.yaml"):
-            path.write_text("rules: []\n")  # rules the workers would match nothing with
+        app.crunch = crunch = Crunch(workers=2, start_items=0)
         async with app:
-            return [await app.poll(feed, respect_backoff=False) for feed in app.config.feeds]
+            outcomes = [await app.poll(app.config.feeds[0], respect_backoff=False)]
+            await until_ready(crunch)
+            for path in edited.glob("*.yaml"):
+                path.write_text("rules: []\n")  # rules the workers would match nothing with
+            for feed in app.config.feeds[1:]:
+                outcomes.append(await app.poll(feed, respect_backoff=False))
+            return outcomes
 
     assert alerts(reference)
     assert alerts(asyncio.run(cycle())) == alerts(reference)
@@ -221,7 +238,11 @@ HOSTILE = {
 async def read_through(crunch: Crunch, document: Document, rules: Path) -> Any:
     """What a poll gets from `document`: its items, or the FeedParseError's message."""
     rulebook, pin = pin_rules([rules])
+    healthy = Document(HOSTILE["a healthy feed"], "warm-up", "http://127.0.0.1/", None)
     try:
+        await crunch.read(healthy, rulebook, pin, None)  # starts the workers (start_items=0)
+        if crunch.workers > 1:
+            await until_ready(crunch)
         read = await crunch.read(document, rulebook, pin, None)
         items, _ = await crunch.build(read.entries, rulebook, pin, None)
         return items
