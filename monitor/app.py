@@ -114,7 +114,7 @@ class App:
     lock: StateLock | None  # SQLite only: PostgreSQL is shared by replicas on purpose
     replica: Replica
     pin: RulePin | None  # the rule files as loaded, for worker processes (None: match here)
-    crunch: Crunch = field(default_factory=Crunch)
+    crunch: Crunch  # where parsing, text and matching run; `workers:` is read at start only
     # When each feed new to a state that already polled others was added: its first poll
     # baselines. Empty for a brand-new state, whose first poll alerts as configured.
     added_at: dict[str, float] = field(default_factory=dict)
@@ -161,6 +161,7 @@ class App:
             lock=lock,
             replica=Replica.this_process(now),
             pin=pin,
+            crunch=Crunch(config.workers),
             added_at={f.name: now for f in config.feeds} if established else {},
         )
 

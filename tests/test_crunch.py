@@ -191,6 +191,23 @@ def test_a_steady_trickle_never_starts_workers(corpus: Corpus, rules: Path, tmp_
     assert crunch.started == 0
 
 
+def test_workers_1_keeps_every_step_in_the_daemon(
+    corpus: Corpus, rules: Path, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, corpus.urls, rules)
+    config.write_text(config.read_text() + "workers: 1\n")
+
+    async def cycle() -> Crunch:
+        async with App.open(load_config(config)) as app:
+            app.crunch.start_items = 0  # any burst would start them
+            for feed in app.config.feeds:
+                await app.poll(feed, respect_backoff=False)
+            return app.crunch
+
+    crunch = asyncio.run(cycle())
+    assert (crunch.workers, crunch.started) == (1, 0)
+
+
 def test_a_burst_of_new_items_starts_workers_once(
     corpus: Corpus, rules: Path, tmp_path: Path
 ) -> None:
