@@ -1,8 +1,9 @@
 """Benchmark 1: pipeline throughput (parse + text extraction + match + record), ours vs naive.
 
-Ours is the daemon's own code path without the network: `parse_feed` -> `Store.unseen` ->
-`poll.alerts_for` (the compiled rulebook) -> `Store.record_poll`, into a fresh SQLite file per
-run so every item is new. The naive baseline is `bench.naive`. Each (implementation, rule count)
+Ours is the daemon's own code path without the network: `App.poll` (read, unseen, text, match,
+record) over every feed, `concurrency` at a time as a cycle polls, into a fresh SQLite file per
+run so every item is new; `ours` starts worker processes as a cold cycle does (one per CPU),
+`ours-one-core` keeps every step in its own process. The naive baseline is `bench.naive`. Each (implementation, rule count)
 runs in its own process (see `bench.proc`) so its peak RSS is its own.
 
 Run one measurement: `python -m bench.pipeline --impl ours --rules 1000 --feeds 100`.
@@ -12,13 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.corpus import FeedModel, default_epoch, story_pool, write_rulebook
-from bench.proc import cpu_seconds, emit, median
+from bench.proc import TreeSampler, cpu_seconds, emit, median
 
 
 def corpus_bodies(feeds: int, seed: int = 1) -> list[tuple[str, bytes, str]]:
@@ -55,32 +57,45 @@ class _NoClient:
 
 
 async def _ours_run(
-    config_path: Path, bodies: dict[str, tuple[bytes, str]]
+    config_path: Path, bodies: dict[str, tuple[bytes, str]], workers: int | None
 ) -> tuple[int, int, float]:
     from monitor.app import App
     from monitor.config import load_config
+    from monitor.crunch import Crunch
 
     config = load_config(config_path)
     app = App.open(config)
     await app.fetcher.client.aclose()
     app.fetcher = MemoryFetcher(bodies)  # type: ignore[assignment]
+    app.crunch = Crunch(workers)
+    limit = asyncio.Semaphore(config.concurrency)
+
+    async def poll(feed: Any) -> Any:
+        async with limit:
+            return await app.poll(feed, respect_backoff=False)
+
     async with app:
-        items = alerts = 0
         started = time.perf_counter()
-        for feed in config.feeds:
-            outcome = await app.poll(feed, respect_backoff=False)
-            if outcome.status != "new":
-                raise RuntimeError(f"{feed.name}: expected new items, got {outcome}")
-            items += outcome.items
-            alerts += len(outcome.alerts)
+        # As a cycle polls: `concurrency` feeds at once, so worker processes (once started)
+        # read several feeds while the loop records others.
+        outcomes = await asyncio.gather(*(poll(feed) for feed in config.feeds))
         elapsed = time.perf_counter() - started
-    return items, alerts, elapsed
+    for outcome in outcomes:
+        if outcome.status != "new":
+            raise RuntimeError(f"{outcome.feed}: expected new items, got {outcome}")
+    items = sum(o.items for o in outcomes)
+    return items, sum(len(o.alerts) for o in outcomes), elapsed
 
 
 def run_ours(
-    rules_dir: Path, bodies: list[tuple[str, bytes, str]], runs: int, workdir: Path
+    rules_dir: Path,
+    bodies: list[tuple[str, bytes, str]],
+    runs: int,
+    workdir: Path,
+    workers: int | None = None,
 ) -> dict[str, Any]:
-    """The daemon's own poll path (`App.poll`: parse, unseen, match, record) on in-memory bodies."""
+    """The daemon's own poll path (`App.poll`: parse, unseen, match, record) on in-memory bodies,
+    `concurrency` feeds at a time; `workers`: worker processes (None: one per CPU, 1: none)."""
     from bench.cycle import write_config
     from monitor.rules import load_rulebook
 
@@ -93,7 +108,7 @@ def run_ours(
         rundir = workdir / f"ours-{run}"
         rundir.mkdir()
         config = write_config(rundir, list(by_url), rules_dir, hook_url="http://bench.invalid/hook")
-        items, alerts, elapsed = asyncio.run(_ours_run(config, by_url))
+        items, alerts, elapsed = asyncio.run(_ours_run(config, by_url, workers))
         rates.append(items / elapsed)
     return {
         "items_per_s": median(rates),
@@ -140,7 +155,7 @@ def run_naive(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="one pipeline throughput measurement")
-    parser.add_argument("--impl", choices=("ours", "naive"), required=True)
+    parser.add_argument("--impl", choices=("ours", "ours-one-core", "naive"), required=True)
     parser.add_argument("--rules", type=int, required=True)
     parser.add_argument("--feeds", type=int, default=100)
     parser.add_argument("--runs", type=int, default=3)
@@ -152,11 +167,16 @@ def main() -> None:
         rules_dir = workdir / "rules"
         write_rulebook(rules_dir, args.rules)
         cpu = cpu_seconds()
-        if args.impl == "ours":
-            result = run_ours(rules_dir, bodies, args.runs, workdir)
-        else:
-            result = run_naive(rules_dir, bodies, args.runs, workdir, args.max_seconds)
-        result["cpu_s"] = cpu_seconds() - cpu
+        with TreeSampler(os.getpid(), interval=0.25) as tree:
+            if args.impl == "ours":
+                result = run_ours(rules_dir, bodies, args.runs, workdir)
+            elif args.impl == "ours-one-core":
+                result = run_ours(rules_dir, bodies, args.runs, workdir, workers=1)
+            else:
+                result = run_naive(rules_dir, bodies, args.runs, workdir, args.max_seconds)
+        result["cpu_s"] = cpu_seconds() - cpu + tree.descendants_cpu_s
+        result["peak_tree_rss_mb"] = tree.peak_mb
+        result["load_average"] = os.getloadavg()[0]
     result.update(impl=args.impl, rules=args.rules)
     emit(result)
 

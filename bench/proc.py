@@ -66,3 +66,62 @@ def median(values: list[float]) -> float:
     if len(ordered) % 2:
         return ordered[middle]
     return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _tree(root: int) -> dict[int, tuple[int, float]]:
+    """`root` and every process below it: pid -> (resident bytes, own CPU seconds so far)."""
+    parents: dict[int, int] = {}
+    figures: dict[int, tuple[int, float]] = {}
+    tick, page = os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE")
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        # utime, stime (fields 14, 15); rss in pages (field 24)
+        figures[pid] = (int(fields[21]) * page, (int(fields[11]) + int(fields[12])) / tick)
+    members, frontier = {root}, {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier}
+        members |= frontier
+    return {pid: figures[pid] for pid in members if pid in figures}
+
+
+class TreeSampler:
+    """Samples `root` and its descendants every `interval` seconds in a thread: `.peak_mb`, the
+    largest sum of their resident memory, and `.descendants_cpu_s`, the CPU the processes below
+    `root` used (each counted by its own time when last seen: worker processes that fork from a
+    forkserver are not waited for by `root`, so its rusage never includes them)."""
+
+    def __init__(self, root: int, interval: float = 0.1) -> None:
+        import threading
+
+        self.root = root
+        self.peak_mb = 0.0
+        self._cpu: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
+
+    @property
+    def descendants_cpu_s(self) -> float:
+        return sum(cpu for pid, cpu in self._cpu.items() if pid != self.root)
+
+    def _run(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            tree = _tree(self.root)
+            self.peak_mb = max(self.peak_mb, sum(rss for rss, _ in tree.values()) / 2**20)
+            for pid, (_, cpu) in tree.items():
+                self._cpu[pid] = max(self._cpu.get(pid, 0.0), cpu)
+
+    def __enter__(self) -> TreeSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()

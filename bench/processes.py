@@ -27,7 +27,7 @@ from typing import Any
 
 from bench.corpus import write_rulebook
 from bench.cycle import server_config
-from bench.proc import ROOT, emit, median, run_measurement
+from bench.proc import ROOT, TreeSampler, emit, median, run_measurement
 from bench.server import ServerProcess
 
 
@@ -39,15 +39,16 @@ def run_child(command: list[str], timeout: float = 1800) -> dict[str, float]:
         started = time.perf_counter()
         child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
         deadline = started + timeout
-        while True:
-            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                child.kill()
-                child.wait()
-                raise RuntimeError(f"{command} ran past {timeout:.0f}s")
-            time.sleep(0.005)
+        with TreeSampler(child.pid) as tree:
+            while True:
+                pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+                if pid:
+                    break
+                if time.perf_counter() > deadline:
+                    child.kill()
+                    child.wait()
+                    raise RuntimeError(f"{command} ran past {timeout:.0f}s")
+                time.sleep(0.005)
         wall = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)
         log.seek(0)
@@ -56,8 +57,12 @@ def run_child(command: list[str], timeout: float = 1800) -> dict[str, float]:
         raise RuntimeError(f"{command} exited {child.returncode}: {errors[-2000:]}")
     return {
         "wall_s": wall,
-        "cpu_s": usage.ru_utime + usage.ru_stime,
+        # The child's own CPU, that of the processes it waited for, and its workers' (sampled).
+        "cpu_s": usage.ru_utime + usage.ru_stime + tree.descendants_cpu_s,
+        # The largest process alone, and (sampled every 0.1 s) the child with its workers.
         "peak_rss_mb": usage.ru_maxrss / 1024,
+        "peak_tree_rss_mb": max(tree.peak_mb, usage.ru_maxrss / 1024),
+        "load_average": os.getloadavg()[0],
     }
 
 
@@ -67,11 +72,26 @@ def _summary(runs: list[dict[str, float]]) -> dict[str, Any]:
         "wall_s": median([r["wall_s"] for r in runs]),
         "cpu_s": median([r["cpu_s"] for r in runs]),
         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        "peak_tree_rss_mb": max(r["peak_tree_rss_mb"] for r in runs),
+        "load_average": median([r["load_average"] for r in runs]),
     }
 
 
 def _once(config: Path) -> list[str]:
     return [sys.executable, "-m", "monitor", "once", "--config", str(config)]
+
+
+def _once_one_core(config: Path) -> list[str]:
+    """`once` with every step in its own process: news-monitor before worker processes."""
+    return [sys.executable, "-m", "bench.processes", "once-one-core", "--config", str(config)]
+
+
+def once_one_core(config: Path) -> int:
+    import monitor.crunch
+    from monitor.cli import main
+
+    monitor.crunch.usable_cpus = lambda: 1
+    return main(["once", "--config", str(config)])
 
 
 def compare(
@@ -95,8 +115,17 @@ def peers(feeds: int, runs: int, workdir: Path) -> dict[str, Any]:
         db = workdir / "reader.sqlite"
         here = [sys.executable, "-m", "bench.processes"]
         run_child([*here, "reader", "--db", str(db), "--urls", str(urls), "--setup-only"])
+        # Two states from one config: the one-core run polls a copy, so both see every cycle.
+        single = workdir / "one-core"
+        single.mkdir()
+        single_config = single / "config.yaml"
+        ours_state = f"state: {workdir / 'ours' / 'state'}"
+        single_config.write_text(
+            config.read_text().replace(ours_state, f"state: {single / 'state'}"), encoding="utf-8"
+        )
         tools = {
             "news-monitor": _once(config),
+            "news-monitor, one core": _once_one_core(single_config),
             "reader": [*here, "reader", "--db", str(db), "--urls", str(urls)],
         }
         return {"feeds": feeds, **compare(tools, server, runs)}
@@ -196,7 +225,11 @@ def main() -> None:
     rules_args.add_argument("--runs", type=int, default=3)
     load_args = commands.add_parser("load-rules")
     load_args.add_argument("--dir", type=Path, required=True)
+    one_core_args = commands.add_parser("once-one-core")
+    one_core_args.add_argument("--config", type=Path, required=True)
     args = parser.parse_args()
+    if args.command == "once-one-core":
+        sys.exit(once_one_core(args.config))
     if args.command == "load-rules":
         load_rules_once(args.dir)
         return

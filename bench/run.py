@@ -160,6 +160,11 @@ def bench_pipeline(sizes: Sizes) -> tuple[dict[str, Any], str]:
             ["--impl", "ours", *common, "--runs", str(sizes.pipeline_runs)],
             timeout=900,
         )
+        one_core = run_measurement(
+            "bench.pipeline",
+            ["--impl", "ours-one-core", *common, "--runs", str(sizes.pipeline_runs)],
+            timeout=900,
+        )
         # The naive loop is slow at large rulebooks: a time-bounded sample, one run past 10 rules.
         naive_runs = sizes.pipeline_runs if rules <= 10 else 1
         naive = run_measurement(
@@ -175,17 +180,19 @@ def bench_pipeline(sizes: Sizes) -> tuple[dict[str, Any], str]:
             ],
             timeout=900,
         )
-        results[str(rules)] = {"ours": ours, "naive": naive}
+        results[str(rules)] = {"ours": ours, "ours_one_core": one_core, "naive": naive}
         rows.append(
             [
                 f"{rules:,}",
                 _f(ours["items_per_s"], 0),
+                f"{_f(one_core['items_per_s'], 0)}, {_f(one_core['peak_tree_rss_mb'], 0)} MB",
                 _f(naive["items_per_s"], 1),
                 f"{ours['items_per_s'] / naive['items_per_s']:,.0f}x",
                 f"{ours['alerts'] / max(ours['items'], 1):.3f} / {naive['alerts'] / max(naive['items'], 1):.3f}",
                 _f(ours["load_s"], 2),
-                _f(ours["peak_rss_mb"], 0),
+                _f(ours["peak_tree_rss_mb"], 0),
                 _f(naive["peak_rss_mb"], 0),
+                f"{ours['load_average']:.1f}",
             ]
         )
     base = results[str(sizes.rule_counts[0])]["ours"]["items_per_s"]
@@ -193,15 +200,17 @@ def bench_pipeline(sizes: Sizes) -> tuple[dict[str, Any], str]:
     headers = [
         "rules",
         "ours items/s",
+        "one core items/s, MB",
         "naive items/s",
         "speed-up",
         "alerts/item ours / naive",
         "rules load s",
-        "ours MB",
+        "ours MB (with workers)",
         "naive MB",
+        "load avg",
     ]
     text = _table(
-        f"Pipeline throughput (parse + extract + match + record; {sizes.pipeline_feeds} feeds, median of {sizes.pipeline_runs})",
+        f"Pipeline throughput (parse + extract + match + record; {sizes.pipeline_feeds} feeds, median of {sizes.pipeline_runs}; ours with worker processes, one core without)",
         headers,
         rows,
     )
@@ -502,24 +511,30 @@ def bench_processes(sizes: Sizes) -> tuple[dict[str, Any], str]:
                     what,
                     tool,
                     _f(cold["wall_s"], 2),
+                    _f(cold["cpu_s"], 2),
+                    _f(cold["peak_tree_rss_mb"], 0),
                     _f(steady["wall_s"], 2),
                     _f(steady["cpu_s"], 2),
-                    _f(max(cold["peak_rss_mb"], steady["peak_rss_mb"]), 0),
+                    _f(steady["peak_tree_rss_mb"], 0),
                     f"{cold['wall_s'] / ours['cold']['wall_s']:.2f}x",
                     f"{steady['wall_s'] / ours['steady']['wall_s']:.2f}x",
+                    f"{cold['load_average']:.1f} / {steady['load_average']:.1f}",
                 ]
             )
     text = _table(
-        f"Whole processes (`news-monitor once` vs the others, fresh interpreters, interleaved, steady = median of {runs})",
+        f"Whole processes (`news-monitor once` vs the others, fresh interpreters, interleaved, steady = median of {runs}; RSS: the process and its workers)",
         [
             "comparison",
             "tool",
             "cold s",
+            "cold CPU s",
+            "cold RSS MB",
             "steady s",
             "steady CPU s",
-            "peak RSS MB",
+            "steady RSS MB",
             "cold: tool / ours",
             "steady: tool / ours",
+            "load avg",
         ],
         rows,
     )

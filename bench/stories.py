@@ -24,8 +24,8 @@ from typing import Any
 
 from bench.proc import emit
 from monitor.config import FeedSettings
+from monitor.crunch import matches_for
 from monitor.models import Item
-from monitor.poll import matches_for
 from monitor.rules import load_rulebook
 from monitor.store import Store, StoryItem
 from monitor.stories.features import describe

@@ -19,6 +19,7 @@ from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
 
 from monitor.config import Config, FeedSettings
+from monitor.crunch import Crunch, RulePin, pin_rules
 from monitor.dispatch import Channel, DispatchReport, deliver_due
 from monitor.errors import ConfigError, MonitorError, StateError
 from monitor.feeds.article import ArticleFetcher
@@ -28,7 +29,7 @@ from monitor.logs import register_secret
 from monitor.notify import build_notifier
 from monitor.notify.settings import NotifierSettings, looks_like_token
 from monitor.poll import PollOutcome, observe, poll_feed
-from monitor.rules import Rulebook, load_rulebook
+from monitor.rules import Rulebook
 from monitor.statefile import check_intact, ensure_writable
 from monitor.store import FeedState, Replica, Store
 
@@ -112,6 +113,8 @@ class App:
     channels: dict[str, Channel]
     lock: StateLock | None  # SQLite only: PostgreSQL is shared by replicas on purpose
     replica: Replica
+    pin: RulePin | None  # the rule files as loaded, for worker processes (None: match here)
+    crunch: Crunch  # where parsing, text and matching run; `workers:` is read at start only
     _closing: list[Channel] = field(default_factory=list)
 
     @classmethod
@@ -119,7 +122,7 @@ class App:
         """Load the rules, lock the state file and open it; raises StateError with a sentence
         when the state file cannot be written or is damaged."""
         register_secrets(config)
-        rulebook = load_rulebook(list(config.rules))
+        rulebook, pin = pin_rules(list(config.rules))
         lock = None
         if isinstance(config.state, Path):
             ensure_writable(config.state)
@@ -160,6 +163,8 @@ class App:
             channels=build_channels(config.notifiers),
             lock=lock,
             replica=Replica.this_process(now),
+            pin=pin,
+            crunch=Crunch(config.workers),
         )
 
     async def __aenter__(self) -> App:
@@ -174,6 +179,7 @@ class App:
         await self.close()
 
     async def close(self) -> None:
+        await self.crunch.aclose()
         for channel in [*self.channels.values(), *self._closing]:
             await channel.notifier.aclose()
         await self.articles.aclose()
@@ -182,8 +188,11 @@ class App:
         if self.lock is not None:
             self.lock.release()
 
-    def replace(self, config: Config, rulebook: Rulebook) -> None:
-        """Swap in a new validated config and rulebook; notifiers whose settings changed are rebuilt."""
+    def replace(self, config: Config, rulebook: Rulebook, pin: RulePin | None) -> None:
+        """Swap in a new validated config and rulebook; notifiers whose settings changed are rebuilt.
+
+        Running worker processes keep running: they load the new rule files (`pin`) at their
+        next step."""
         register_secrets(config)
         channels: dict[str, Channel] = {}
         for settings in config.notifiers:
@@ -194,7 +203,7 @@ class App:
                 channels[settings.name] = Channel(build_notifier(settings), fingerprint(settings))
         self._closing.extend(c for name, c in self.channels.items() if channels.get(name) is not c)
         self.store.add_feeds(((f.name, f.url) for f in config.feeds), time.time())
-        self.config, self.rulebook, self.channels = config, rulebook, channels
+        self.config, self.rulebook, self.pin, self.channels = config, rulebook, pin, channels
 
     async def poll(
         self, feed: FeedSettings, *, respect_backoff: bool = True, state: FeedState | None = None
@@ -208,6 +217,8 @@ class App:
             rulebook=self.rulebook,
             routes=self.config.routes,
             max_age=self.config.max_age,
+            crunch=self.crunch,
+            pin=self.pin,
             articles=self.articles,
             respect_backoff=respect_backoff,
             state=state,

@@ -85,6 +85,7 @@ class Config:
     notifiers: tuple[NotifierSettings, ...]
     routes: tuple[Route, ...]
     concurrency: int = 16
+    workers: int | None = None  # worker processes for bursts of new items; None: one per CPU
     http_listen: str | None = None
     http_token: str | None = None  # enables the page's actions; None: the page is read-only
     log_level: str = "INFO"
@@ -417,6 +418,7 @@ TOP_LEVEL_KEYS = {
     "notifiers",
     "routes",
     "concurrency",
+    "workers",
     "http",
     "log",
 }
@@ -477,6 +479,7 @@ def parse_config(
         notifiers=notifiers,
         routes=_parse_routes(doc, names, problems, tainted),
         concurrency=read(doc, "concurrency", _positive_int, 16),
+        workers=read(doc, "workers", _positive_int, None),
         http_listen=read(http, "listen", _listen_address, None),
         http_token=read(http, "token", _token, None) or None,
         log_level=read(log, "level", _log_level, "INFO"),

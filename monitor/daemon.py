@@ -36,6 +36,7 @@ from monitor import metrics
 from monitor.activity import Activity
 from monitor.app import App
 from monitor.config import Config, FeedSettings, load_config
+from monitor.crunch import RulePin, pin_rules
 from monitor.db import StateUnavailableError
 from monitor.errors import MonitorError
 from monitor.health import (
@@ -47,7 +48,7 @@ from monitor.health import (
     run_info_path,
     write_run_info,
 )
-from monitor.rules import Rulebook, load_rulebook
+from monitor.rules import Rulebook
 from monitor.rules.load import rule_files
 from monitor.statefile import Identity, damage, damaged_advice
 
@@ -84,9 +85,9 @@ def _span(seconds: float) -> str:
     return f"{minutes:.0f} min" if minutes >= 1 else f"{seconds:.0f} s"
 
 
-def _load(path: Path) -> tuple[Config, Rulebook]:
+def _load(path: Path) -> tuple[Config, Rulebook, RulePin | None]:
     config = load_config(path)
-    return config, load_rulebook(list(config.rules))
+    return config, *pin_rules(list(config.rules))
 
 
 class Daemon:
@@ -276,14 +277,14 @@ class Daemon:
         old = self.app.config
         try:
             # Loading a large rulebook takes seconds of CPU: off the loop, which keeps ticking.
-            config, rulebook = await asyncio.to_thread(_load, old.path)
+            config, rulebook, pin = await asyncio.to_thread(_load, old.path)
         except MonitorError as exc:
             log.error("reload rejected, still running the last good config and rules: %s", exc)
             metrics.LAST_RELOAD_SUCCESS.set(0)
             return False
         if config.state != old.state:
             log.warning("state: changed in config; restart news-monitor to use the new state file")
-        self.app.replace(config, rulebook)
+        self.app.replace(config, rulebook, pin)
         self._reschedule(old, config)
         if config.log_summary != old.log_summary:
             self.scheduler.reschedule_job(

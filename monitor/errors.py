@@ -8,6 +8,7 @@
     ├── StateError               the state file cannot be used (read-only, damaged, gone)
     ├── FetchError               a feed could not be fetched (retry_after: seconds the server asked for)
     ├── FeedParseError           a body is not a feed we can read
+    ├── WorkerDied               the worker process reading a feed died (the feed is read again)
     └── DeliveryError            a notifier could not deliver (permanent: never retry;
                                  retry_after: seconds the receiver asked for; disable: stop the notifier)
 
@@ -97,6 +98,10 @@ class FetchError(MonitorError):
 
 class FeedParseError(MonitorError):
     """A response body is not a feed (RSS, Atom or JSON Feed) that can be read."""
+
+
+class WorkerDied(MonitorError):
+    """A worker process died in the middle of a feed's parsing, text or matching."""
 
 
 class DeliveryError(MonitorError):

@@ -18,15 +18,14 @@ from datetime import UTC, datetime
 from monitor import metrics
 from monitor.backoff import feed_retry_delay
 from monitor.config import FeedSettings, Route
-from monitor.errors import FeedParseError, FetchError
+from monitor.crunch import Crunch, Document, RulePin, Window, is_stale
+from monitor.errors import FeedParseError, FetchError, WorkerDied
 from monitor.feeds.article import ArticleFetcher
 from monitor.feeds.fetch import Fetcher
-from monitor.feeds.parse import read_entries
 from monitor.models import Alert, Item
 from monitor.rules import Rulebook
 from monitor.store import FeedState, Store
-from monitor.stories.features import describe
-from monitor.stories.tracker import Matched, event_time, track
+from monitor.stories.tracker import Matched, track
 
 log = logging.getLogger("monitor.poll")
 
@@ -43,16 +42,6 @@ class PollOutcome:
     error: str | None = None
 
 
-def is_stale(item: Item, now: float, max_age: float | None, since: float | None = None) -> bool:
-    """Items published longer than `max_age` ago are recorded but never alert (e.g. on first start);
-    with `since` (a new feed's first poll), neither do items published before it, nor undated ones."""
-    if since is not None and (item.published is None or item.published.timestamp() < since):
-        return True
-    if max_age is None or item.published is None:
-        return False
-    return item.published.timestamp() < now - max_age
-
-
 def baseline_since(
     feed: FeedSettings, state: FeedState, added_at: float | None, now: float
 ) -> float | None:
@@ -62,26 +51,6 @@ def baseline_since(
     if added_at is None or state.last_success_at is not None:
         return None
     return added_at if feed.backfill is None else min(added_at, now - feed.backfill)
-
-
-def matches_for(
-    items: Sequence[Item],
-    rulebook: Rulebook,
-    now: float,
-    max_age: float | None,
-    since: float | None = None,
-) -> list[Matched]:
-    """The new items some rule matches, and those with words some rule needs (they may confirm
-    a story), with what the story clusterer needs of them. Pure."""
-    found: list[Matched] = []
-    for item in items:
-        if is_stale(item, now, max_age, since):
-            continue
-        matches = rulebook.match(item)
-        if matches or rulebook.is_candidate(item):
-            at = event_time(item, now)
-            found.append(Matched(item, tuple(matches), describe(item, at), at))
-    return found
 
 
 async def with_full_text(
@@ -114,6 +83,44 @@ async def with_full_text(
     return list(await asyncio.gather(*(enrich(item) for item in items)))
 
 
+async def _read_new(
+    document: Document,
+    feed: FeedSettings,
+    state: FeedState,
+    store: Store,
+    crunch: Crunch,
+    rulebook: Rulebook,
+    pin: RulePin | None,
+    articles: ArticleFetcher | None,
+    window: Window,
+) -> tuple[int, list[Item], list[Matched]]:
+    """How many entries the body has, its new items and the matches among them.
+
+    Only entries not seen before have their HTML turned into text: most of a busy feed is old.
+    A feed never read before has none seen, so running workers then read, build and match its
+    items in one step.
+    """
+    full_text = articles is not None and feed.full_text != "off"
+    eager = window if crunch.running and state.body_hash is None and not full_text else None
+    read = await crunch.read(document, rulebook, pin, eager)
+    if read.items is not None and read.matched is not None:
+        seen = store.seen_keys(feed.name, [item.key for item in read.items])
+        new_items = [item for item in read.items if item.key not in seen]
+        matched = [found for found in read.matched if found.item.key not in seen]
+        return len(read.items), new_items, matched
+    seen = store.seen_keys(feed.name, [entry.key for entry in read.entries])
+    fresh = [entry for entry in read.entries if entry.key not in seen]
+    if articles is None or not full_text:
+        new_items, matches = await crunch.build(fresh, rulebook, pin, window)
+        assert matches is not None
+        return len(read.entries), new_items, matches
+    new_items, _ = await crunch.build(fresh, rulebook, pin, None)
+    new_items = await with_full_text(
+        new_items, feed, articles, rulebook, window.now, window.max_age, window.since
+    )
+    return len(read.entries), new_items, await crunch.match(new_items, rulebook, pin, window)
+
+
 _OUTCOME_LABELS = {
     "new": "ok",
     "not_modified": "not_modified",
@@ -141,6 +148,8 @@ async def poll_feed(
     rulebook: Rulebook,
     routes: Sequence[Route],
     max_age: float | None,
+    crunch: Crunch,
+    pin: RulePin | None = None,
     articles: ArticleFetcher | None = None,
     respect_backoff: bool = True,
     clock: Callable[[], float] = time.time,
@@ -152,6 +161,8 @@ async def poll_feed(
     already had as seen without alerting on its first poll (see baseline_since).
     `clock` gives every time this poll decides or records (backoff, staleness, first seen).
     `state`: what the store remembers of the feed, when the caller has just read it (a claim).
+    Parsing, text and matching run through `crunch` (here or in worker processes that load the
+    rule files `pin` names; without a pin, here).
     """
     if state is None:
         state = store.feed_state(feed.name, feed.url)
@@ -178,28 +189,25 @@ async def poll_feed(
         store.record_unchanged(validators, clock())
         return PollOutcome(feed.name, "unchanged")
 
+    now = clock()
+    since = baseline_since(feed, state, state.added_at, now)
+    document = Document(result.body, feed.name, result.url, result.content_type)
     try:
-        # Parsing and matching are CPU-bound: a worker thread keeps one big feed from
-        # stalling the event loop, and with it every other feed's fetch deadline.
-        entries = await asyncio.to_thread(
-            read_entries,
-            result.body,
-            feed_name=feed.name,
-            base_url=result.url,
-            content_type=result.content_type,
+        found, new_items, matched = await _read_new(
+            document,
+            feed,
+            state,
+            store,
+            crunch,
+            rulebook,
+            pin,
+            articles,
+            Window(now, max_age, since),
         )
     except FeedParseError as exc:
         return _failed(store, feed, state, f"not a readable feed: {exc}", None, clock())
-
-    # Only entries not seen before have their HTML turned into text: most of a busy feed is old.
-    seen = store.seen_keys(feed.name, [entry.key for entry in entries])
-    fresh = [entry for entry in entries if entry.key not in seen]
-    new_items = await asyncio.to_thread(lambda: [entry.item() for entry in fresh])
-    now = clock()
-    since = baseline_since(feed, state, state.added_at, now)
-    if articles is not None and feed.full_text != "off":
-        new_items = await with_full_text(new_items, feed, articles, rulebook, now, max_age, since)
-    matched = await asyncio.to_thread(matches_for, new_items, rulebook, now, max_age, since)
+    except WorkerDied as exc:
+        return _failed(store, feed, state, str(exc), None, clock())
     # Placing items in stories reads and writes story state: it runs here, on the loop thread,
     # with no await between the read and the write, in the same transaction as marking seen.
     with store.transaction():
@@ -226,7 +234,7 @@ async def poll_feed(
     return PollOutcome(
         feed.name,
         "new",
-        items=len(entries),
+        items=found,
         new_items=len(new_items),
         alerts=tuple(entry.alert for entry in queued),
     )

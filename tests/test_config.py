@@ -80,6 +80,7 @@ class TestErrors:
             ("max_age: 24h\nfeedz: []\n", 2, "feedz"),
             ("defaults: {interval: -5}\n", 1, "interval"),
             ("feeds: [\n", 2, "YAML"),
+            ("max_age: 24h\nworkers: 0\n", 2, "workers"),
         ],
     )
     def test_errors_name_file_line_and_problem(self, text: str, line: int, words: str) -> None:

@@ -31,6 +31,7 @@ def poll_at(config: Path, at: float) -> PollOutcome:
                 rulebook=app.rulebook,
                 routes=app.config.routes,
                 max_age=app.config.max_age,
+                crunch=app.crunch,
                 clock=lambda: at,
             )
 

@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from monitor.config import load_config
+from monitor.crunch import Crunch
 from monitor.feeds.fetch import Fetcher, make_client
 from monitor.poll import PollOutcome, poll_feed
 from monitor.rules import load_rulebook
@@ -54,6 +55,7 @@ def replica(config: Path, state: str, feed: str, start: threading.Barrier) -> Po
                     rulebook=rulebook,
                     routes=settings.routes,
                     max_age=settings.max_age,
+                    crunch=Crunch(1),  # parse and match here: the race is in the recording
                 )
 
     return asyncio.run(run())

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from monitor.config import FeedSettings
+from monitor.crunch import matches_for
 from monitor.errors import RuleError
 from monitor.models import Item, Severity
-from monitor.poll import matches_for
 from monitor.rules import load_rulebook
 from monitor.store import Store
 from monitor.stories import cluster, lifecycle

@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,7 +37,8 @@ class Entry:
     """One entry of a parsed feed: its key now, its plain text (the costly part) on demand.
 
     Polling asks the store which keys are new before calling `item()`, so the HTML of entries
-    already seen is never turned into text again.
+    already seen is never turned into text again. `item` is a partial of a module function over
+    plain data, so an Entry pickles: a worker process can turn it into text (monitor/crunch.py).
     """
 
     key: str
@@ -109,33 +111,38 @@ def _from_feedparser(entry: dict[str, Any], feed_name: str, base_url: str) -> En
     title = _detail_text(get(entry, "title", ""), get(entry, "title_detail"))
     raw_link = get(entry, "link") or ""
     date_text = str(get(entry, "published") or get(entry, "updated") or "")
+    key = _key(
+        str(get(entry, "id") or ""), raw_link, base_url, title, date_text, partial(_summary, entry)
+    )
+    return Entry(key, partial(_feedparser_item, entry, feed_name, base_url, key, title, raw_link))
 
-    def summary() -> str:
-        return _detail_text(get(entry, "summary", ""), get(entry, "summary_detail"))
 
-    key = _key(str(get(entry, "id") or ""), raw_link, base_url, title, date_text, summary)
+def _summary(entry: dict[str, Any]) -> str:
+    return _detail_text(dict.get(entry, "summary", ""), dict.get(entry, "summary_detail"))
 
-    def build() -> Item:
-        summary_text = summary()
-        contents = [_detail_text(c.get("value", ""), c) for c in get(entry, "content", [])]
-        content = "\n\n".join(c for c in contents if c and c != summary_text)
-        parsed_date = get(entry, "published_parsed") or get(entry, "updated_parsed")
-        tags = get(entry, "tags", [])
-        categories = tuple(single_line(str(tag.get("term") or "")) for tag in tags)
-        return Item(
-            feed=feed_name,
-            key=key,
-            title=single_line(title),
-            link=safe_link(raw_link, base_url),
-            summary=summary_text,
-            content=content,
-            published=_from_struct_time(parsed_date),
-            categories=tuple(c for c in categories if c),
-            author=single_line(str(get(entry, "author") or ""))[:200],
-            source=_source_name(get(entry, "source")),
-        )
 
-    return Entry(key, build)
+def _feedparser_item(
+    entry: dict[str, Any], feed_name: str, base_url: str, key: str, title: str, raw_link: str
+) -> Item:
+    get = dict.get
+    summary_text = _summary(entry)
+    contents = [_detail_text(c.get("value", ""), c) for c in get(entry, "content", [])]
+    content = "\n\n".join(c for c in contents if c and c != summary_text)
+    parsed_date = get(entry, "published_parsed") or get(entry, "updated_parsed")
+    tags = get(entry, "tags", [])
+    categories = tuple(single_line(str(tag.get("term") or "")) for tag in tags)
+    return Item(
+        feed=feed_name,
+        key=key,
+        title=single_line(title),
+        link=safe_link(raw_link, base_url),
+        summary=summary_text,
+        content=content,
+        published=_from_struct_time(parsed_date),
+        categories=tuple(c for c in categories if c),
+        author=single_line(str(get(entry, "author") or ""))[:200],
+        source=_source_name(get(entry, "source")),
+    )
 
 
 def _source_name(source: Any) -> str:
@@ -214,34 +221,46 @@ def _from_json_item(entry: Mapping[str, Any], feed_name: str, base_url: str) -> 
     date_text = _string(entry.get("date_published")) or _string(entry.get("date_modified"))
     guid = entry.get("id")
     guid_text = str(guid) if isinstance(guid, (str, int)) and not isinstance(guid, bool) else ""
+    key = _key(
+        guid_text, raw_link, base_url, title, date_text, lambda: summary or _json_content(entry)
+    )
+    return Entry(
+        key,
+        partial(_json_item, entry, feed_name, base_url, key, title, summary, raw_link, date_text),
+    )
 
-    def content() -> str:
-        html = _string(entry.get("content_html"))
-        text = html_to_text(html) if html else clean_text(_string(entry.get("content_text")))
-        return "" if text == summary else text
 
-    key = _key(guid_text, raw_link, base_url, title, date_text, lambda: summary or content())
+def _json_content(entry: Mapping[str, Any], summary: str = "") -> str:
+    html = _string(entry.get("content_html"))
+    text = html_to_text(html) if html else clean_text(_string(entry.get("content_text")))
+    return "" if text == summary else text
 
-    def build() -> Item:
-        tags = entry.get("tags")
-        categories = (
-            tuple(single_line(t) for t in tags if isinstance(t, str))
-            if isinstance(tags, list)
-            else ()
-        )
-        return Item(
-            feed=feed_name,
-            key=key,
-            title=single_line(title),
-            link=safe_link(raw_link, base_url),
-            summary=summary,
-            content=content(),
-            published=_from_rfc3339(date_text),
-            categories=tuple(c for c in categories if c),
-            author=_json_author(entry),
-        )
 
-    return Entry(key, build)
+def _json_item(
+    entry: Mapping[str, Any],
+    feed_name: str,
+    base_url: str,
+    key: str,
+    title: str,
+    summary: str,
+    raw_link: str,
+    date_text: str,
+) -> Item:
+    tags = entry.get("tags")
+    categories = (
+        tuple(single_line(t) for t in tags if isinstance(t, str)) if isinstance(tags, list) else ()
+    )
+    return Item(
+        feed=feed_name,
+        key=key,
+        title=single_line(title),
+        link=safe_link(raw_link, base_url),
+        summary=summary,
+        content=_json_content(entry, summary),
+        published=_from_rfc3339(date_text),
+        categories=tuple(c for c in categories if c),
+        author=_json_author(entry),
+    )
 
 
 def _string(value: Any) -> str:

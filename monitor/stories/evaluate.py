@@ -17,9 +17,9 @@ from datetime import datetime
 from pathlib import Path
 
 from monitor.config import FeedSettings
+from monitor.crunch import matches_for
 from monitor.errors import MonitorError
 from monitor.models import CREATED, Item
-from monitor.poll import matches_for
 from monitor.rules import Rulebook
 from monitor.store import Store
 from monitor.stories.tracker import track
