@@ -26,7 +26,7 @@ import logging
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from monitor import metrics
@@ -195,38 +195,39 @@ class Lane:
         if not self._record_unrecorded():
             return self.report
         queue: deque[Message] = deque()
-        flying: set[asyncio.Task[bool]] = set()
-        taken_elsewhere: set[str] = set()  # messages another replica is sending
+        flying: dict[asyncio.Task[bool], str] = {}  # sends under way, and their message ids
+        # Messages another replica is sending, and those this lane sends: a send may outlast
+        # its lease (a timeout above LEASE), and this lane must not start it a second time.
+        skip: set[str] = set()
         started, going = 0, True
         try:
             while going and started < LANE_TURN and not self.stopping():
                 # A send that ended the turn (a retry under `force` is due again at once) is
                 # seen before the outbox is read again.
-                done = {task for task in flying if task.done()}
-                flying -= done
-                going = all(task.result() for task in done)
+                done = [task for task in flying if task.done()]
+                going = _settled(flying, done)
                 if not going:
                     break
                 if self._stale or not queue:
-                    queue = deque(m for m in self._due() if m.id not in taken_elsewhere)
+                    queue = deque(m for m in self._due() if m.id not in skip)
                     if not queue:
                         break
                 message = queue.popleft()
+                skip.add(message.id)
                 now = self.outbox.clock()
                 if not store.claim(
                     message.alert_ids, self.name, self.outbox.replica, until=now + LEASE, now=now
                 ):
-                    taken_elsewhere.add(message.id)
                     continue
-                flying.add(asyncio.create_task(self._deliver(channel, message)))
+                flying[asyncio.create_task(self._deliver(channel, message))] = message.id
                 started += 1
                 if len(flying) >= channel.concurrency:
-                    done, flying = await asyncio.wait(flying, return_when=asyncio.FIRST_COMPLETED)
-                    going = all(task.result() for task in done)
+                    finished, _ = await asyncio.wait(flying, return_when=asyncio.FIRST_COMPLETED)
+                    going = _settled(flying, finished)
         finally:
             if flying:
-                done, _ = await asyncio.wait(flying)
-                going = all(task.result() for task in done) and going
+                finished, _ = await asyncio.wait(flying)
+                going = _settled(flying, finished) and going
         self.report.more = going and started >= LANE_TURN
         return self.report
 
@@ -328,6 +329,15 @@ class Lane:
                 extra=extra,
             )
         return True
+
+
+def _settled(flying: dict[asyncio.Task[bool], str], done: Iterable[asyncio.Task[bool]]) -> bool:
+    """Take finished sends out of `flying`; False when one of them ended the lane's turn."""
+    going = True
+    for task in done:
+        del flying[task]
+        going = task.result() and going
+    return going
 
 
 async def deliver_due(
