@@ -42,6 +42,7 @@ SECTIONS = (
     "stories",
     "processes",
     "replicas",
+    "lanes",
 )
 
 
@@ -71,6 +72,9 @@ class Sizes:
     rule_loads: tuple[int, ...] = (1000, 10000)
     replica_feeds: int = 20_000
     replica_rules: int = 1000
+    lanes_alerts: int = 600
+    lanes_delay: float = 1.0  # seconds per request of the slow receiver
+    lanes_concurrency: tuple[int, ...] = (1, 4)
 
 
 FULL = Sizes(
@@ -107,6 +111,7 @@ QUICK = Sizes(
     stories_active=2_000,
     stories_probes=200,
     replica_feeds=2000,
+    lanes_alerts=300,
 )
 SMOKE = Sizes(
     pipeline_feeds=2,
@@ -133,6 +138,9 @@ SMOKE = Sizes(
     rule_loads=(10,),
     replica_feeds=30,
     replica_rules=10,
+    lanes_alerts=20,
+    lanes_delay=0.05,
+    lanes_concurrency=(2,),
 )
 
 
@@ -671,6 +679,51 @@ def bench_replicas(sizes: Sizes) -> tuple[dict[str, Any], str]:
     return results, text
 
 
+def bench_lanes(sizes: Sizes) -> tuple[dict[str, Any], str]:
+    results: dict[str, Any] = {}
+    rows = []
+    for concurrency in sizes.lanes_concurrency:
+        result = run_measurement(
+            "bench.lanes",
+            [
+                "--alerts",
+                str(sizes.lanes_alerts),
+                "--delay",
+                str(sizes.lanes_delay),
+                "--concurrency",
+                str(concurrency),
+            ],
+            timeout=1200,
+        )
+        results[str(concurrency)] = result
+        rows.append(
+            [
+                str(concurrency),
+                str(result["alerts"]),
+                _f(result["fast_all_s"]),
+                str(result["slow_when_fast_done"]),
+                _f(result["strike_to_fast_s"]),
+                _f(result["strike_to_slow_s"]),
+                str(result["slow_before_strike"]),
+            ]
+        )
+    text = _table(
+        f"Lanes: one receiver taking {sizes.lanes_delay:g} s per request, one instant; then a "
+        "critical alert behind the backlog",
+        [
+            "slow concurrency",
+            "alerts",
+            "instant has all, s",
+            "slow has then",
+            "critical to instant, s",
+            "critical to slow, s",
+            "slow sent before it",
+        ],
+        rows,
+    )
+    return results, text
+
+
 RUNNERS: dict[str, Callable[[Sizes], tuple[dict[str, Any], str]]] = {
     "pipeline": bench_pipeline,
     "cycle": bench_cycle,
@@ -681,6 +734,7 @@ RUNNERS: dict[str, Callable[[Sizes], tuple[dict[str, Any], str]]] = {
     "stories": bench_stories,
     "processes": bench_processes,
     "replicas": bench_replicas,
+    "lanes": bench_lanes,
 }
 
 

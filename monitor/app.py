@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from monitor.config import Config, FeedSettings
 from monitor.crunch import Crunch, RulePin, pin_rules
-from monitor.dispatch import Channel, DispatchReport, deliver_due
+from monitor.dispatch import Channel, DispatchReport, Lane, Outbox, deliver_due
 from monitor.errors import ConfigError, MonitorError, StateError
 from monitor.feeds.article import ArticleFetcher
 from monitor.feeds.fetch import Fetcher, make_client
@@ -65,8 +65,12 @@ def register_secrets(config: Config) -> None:
                 register_secret(value)
 
 
+def build_channel(settings: NotifierSettings) -> Channel:
+    return Channel(build_notifier(settings), fingerprint(settings), settings.concurrency)
+
+
 def build_channels(settings: tuple[NotifierSettings, ...]) -> dict[str, Channel]:
-    return {s.name: Channel(build_notifier(s), fingerprint(s)) for s in settings}
+    return {s.name: build_channel(s) for s in settings}
 
 
 class StateLock:
@@ -115,6 +119,7 @@ class App:
     replica: Replica
     pin: RulePin | None  # the rule files as loaded, for worker processes (None: match here)
     crunch: Crunch  # where parsing, text and matching run; `workers:` is read at start only
+    outbox: Outbox
     _closing: list[Channel] = field(default_factory=list)
 
     @classmethod
@@ -154,6 +159,7 @@ class App:
             if lock is not None:
                 lock.release()
             raise
+        replica = Replica.this_process(now)
         return cls(
             config=config,
             rulebook=rulebook,
@@ -162,7 +168,8 @@ class App:
             articles=ArticleFetcher(client),
             channels=build_channels(config.notifiers),
             lock=lock,
-            replica=Replica.this_process(now),
+            replica=replica,
+            outbox=Outbox(store, replica.id),
             pin=pin,
             crunch=Crunch(config.workers),
         )
@@ -200,7 +207,7 @@ class App:
             if old is not None and old.fingerprint == fingerprint(settings):
                 channels[settings.name] = old
             else:
-                channels[settings.name] = Channel(build_notifier(settings), fingerprint(settings))
+                channels[settings.name] = build_channel(settings)
         self._closing.extend(c for name, c in self.channels.items() if channels.get(name) is not c)
         self.store.add_feeds(((f.name, f.url) for f in config.feeds), time.time())
         self.config, self.rulebook, self.pin, self.channels = config, rulebook, pin, channels
@@ -229,12 +236,16 @@ class App:
     async def deliver(
         self, *, force: bool = False, stopping: Callable[[], bool] | None = None
     ) -> DispatchReport:
-        return await deliver_due(
-            self.store, self.channels, force=force, stopping=stopping, replica=self.replica.id
-        )
+        """Drain every notifier's lane until nothing is due or its receiver fails."""
+        return await deliver_due(self.outbox, self.channels, force=force, stopping=stopping)
+
+    def lane(self, name: str, stopping: Callable[[], bool]) -> Lane:
+        """One turn of notifier `name`'s lane, with the channel the current config gives it."""
+        return Lane(self.outbox, name, self.channels.get(name), stopping=stopping)
 
     async def cycle(self) -> tuple[list[PollOutcome], DispatchReport]:
-        """Poll every feed once (ignoring backoff: the user asked for it now), then deliver all."""
+        """Poll every feed once (ignoring backoff: the user asked for it now), then deliver all
+        that is due, however many turns that takes."""
         limit = asyncio.Semaphore(self.config.concurrency)
 
         async def bounded(feed: FeedSettings) -> PollOutcome:

@@ -2,7 +2,8 @@
 state | demo`, and for rule authors `test | backtest | evaluate`.
 
 The only place where errors become exit codes: 0 success, 1 invalid config or rules (or another
-problem the message explains), 2 wrong usage, 3 `once` could fetch no feed at all.
+problem the message explains), 2 wrong usage, 3 `once` could fetch no feed at all, 4 `once`
+left deliveries undelivered (not those held on purpose: quiet hours, groups, digests).
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ from monitor.health import (
     check_heartbeat,
     check_replica_heartbeats,
     heartbeat_path,
+    heartbeat_trouble,
     lock_is_held,
     lock_path,
     read_run_info,
     run_info_path,
+    stale_heartbeat,
 )
 from monitor.logs import RedactedStream, configure_logging, redact
 from monitor.migrations import current_version, migrate
@@ -47,6 +50,7 @@ from monitor.store import Delivery, Replica, Store
 log = logging.getLogger("monitor")
 
 NO_FEED_FETCHED = 3  # exit code of `once` when every feed failed
+DELIVERIES_LEFT = 4  # exit code of `once` when deliveries are still due after it
 
 
 def _config_path(args: argparse.Namespace) -> Path:
@@ -118,6 +122,7 @@ def _load(args: argparse.Namespace) -> Config:
 async def _once(config: Config) -> int:
     async with App.open(config) as app:
         outcomes, report = await app.cycle()
+        left = app.store.count_unheld(time.time())
     alerts = sum(len(o.alerts) for o in outcomes)
     failed = [o for o in outcomes if o.status == "error"]
     log.info(
@@ -137,6 +142,14 @@ async def _once(config: Config) -> int:
             failed[-1].error,
         )
         return NO_FEED_FETCHED
+    if left:
+        log.error(
+            "%d deliveries are still waiting (a receiver failed or the state could not be "
+            "written, see above); `news-monitor outbox list` shows them, and the next `once` "
+            "or the daemon retries them",
+            left,
+        )
+        return DELIVERIES_LEFT
     return 0
 
 
@@ -213,13 +226,16 @@ def _daemon_report(config: Config, now: float) -> tuple[bool, list[str]]:
     held = lock_is_held(lock_path(config.state))
     info = read_run_info(run_info_path(config.state))
     beat = heartbeat_path(config.state)
-    stalled = check_heartbeat(beat, now)
+    stalled = stale_heartbeat(beat, now)
     lines: list[str] = []
     if held and stalled is None and info is not None:
         lines.append(
             f"running (pid {info.pid}) since {_when(info.started_at)} "
             f"({_ago(info.started_at, now)}); loop ticked {_ago(beat.stat().st_mtime, now)}"
         )
+        trouble = heartbeat_trouble(beat)
+        if trouble:
+            lines.append(f"but not working: {trouble}")
     elif held:
         lines.append(
             "busy: another process holds the state lock: a `news-monitor once`, or a daemon "

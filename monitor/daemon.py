@@ -38,6 +38,7 @@ from monitor.app import App
 from monitor.config import Config, FeedSettings, load_config
 from monitor.crunch import RulePin, pin_rules
 from monitor.db import StateUnavailableError
+from monitor.dispatch import STATE_ERRORS, Lane
 from monitor.errors import MonitorError
 from monitor.health import (
     Health,
@@ -58,8 +59,6 @@ WATCH_INTERVAL = 2.0  # seconds between liveness ticks, each of which checks fil
 LEASE_MARGIN = 30.0  # seconds a feed's lease outlasts its fetch deadline (parsing, recording)
 CLOCK_JUMP = 10.0  # seconds the wall clock may drift from the monotonic one between two ticks
 STATE_ERRORS_UNREADY = 3  # state errors in a row before the daemon reports itself not ready
-# What a state database raises when it fails under us (SQLite's own, PostgreSQL's through db.py).
-STATE_ERRORS = (sqlite3.Error, StateUnavailableError)
 DISPATCH_INTERVAL = 5.0  # seconds between outbox drains when nothing new was queued
 
 
@@ -116,6 +115,7 @@ class Daemon:
         self.started_at = time.time()
         self.run_info = run_info_path(app.config.state)  # a changed `state:` needs a restart
         self.activity = Activity()
+        self._lanes: dict[str, Lane] = {}  # each notifier's current turn, to wake it
 
     # -- scheduling ------------------------------------------------------------
 
@@ -374,21 +374,54 @@ class Daemon:
         return self.stopping.is_set() or self.halted is not None
 
     async def _dispatch_loop(self) -> None:
-        while not self.stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.queued.wait(), timeout=DISPATCH_INTERVAL)
-            self.queued.clear()
-            self._check_files()
-            if self.halted is not None or not self.reachable:
-                continue  # nothing to send from a lost state file, or a database that is away
+        """Wake on new alerts (or every DISPATCH_INTERVAL) and start a lane for each notifier
+        with something due that has none running; a running lane is woken to read the outbox
+        again, so a slow notifier's lane runs on its own time and a new alert can overtake."""
+        lanes: dict[str, asyncio.Task[None]] = {}
+        try:
+            while not self.stopping.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.queued.wait(), timeout=DISPATCH_INTERVAL)
+                self.queued.clear()
+                self._check_files()
+                if self._no_more_sends() or not self.reachable:
+                    continue  # nothing to send from a lost state file, or a database away
+                try:
+                    names = self.app.store.due_notifiers(time.time())
+                except STATE_ERRORS as exc:
+                    await self._state_failed(exc, "delivery round")
+                    continue
+                for name, task in lanes.items():
+                    if not task.done():
+                        self._lanes[name].wake()
+                for name in names:
+                    if name not in lanes or lanes[name].done():
+                        lanes[name] = asyncio.create_task(self._lane(name))
+            await asyncio.gather(*lanes.values())  # the messages in flight finish
+        finally:
+            for lane in lanes.values():
+                lane.cancel()  # the grace period ran out
+
+    async def _lane(self, name: str) -> None:
+        """Turn after turn of one notifier's lane while it has work and its receiver answers."""
+        while not self._no_more_sends():
+            lane = self._lanes[name] = self.app.lane(name, stopping=self._no_more_sends)
             try:
-                self.activity.delivered(await self.app.deliver(stopping=self._no_more_sends))
+                report = await lane.turn()
+                self.app.outbox.observe()
             except STATE_ERRORS as exc:
-                await self._state_failed(exc, "delivery round")
+                await self._state_failed(exc, f"delivery to {name}")
+                return
             except Exception:
-                log.exception("delivery round crashed; pending alerts stay in the outbox")
-            else:
-                self._state_worked()
+                log.exception("delivery to %s crashed; its alerts stay in the outbox", name)
+                return
+            self.activity.delivered(report)
+            if report.state_error is not None:
+                await self._state_failed(report.state_error, f"delivery to {name}")
+                return
+            self._state_worked()
+            if not report.more:
+                return  # nothing due, or its receiver fails: wait for the next wake-up
 
     # -- lifecycle ---------------------------------------------------------------
 

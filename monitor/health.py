@@ -222,12 +222,11 @@ def polls_stalled(since_last_poll: float, shortest_interval: float) -> str | Non
     )
 
 
-def check_heartbeat(path: Path, now: float, stale_after: float = STALE_AFTER) -> str | None:
-    """None if the heartbeat at `path` is fresh and the daemon reports no trouble, else a
+def stale_heartbeat(path: Path, now: float, stale_after: float = STALE_AFTER) -> str | None:
+    """None if the heartbeat at `path` was touched in the last `stale_after` seconds, else a
     sentence saying what is wrong."""
     try:
         touched = path.stat().st_mtime
-        trouble = path.read_text(encoding="utf-8", errors="replace").strip()
     except FileNotFoundError:
         return f"no heartbeat at {path}: the daemon has not started its loop"
     except OSError as exc:
@@ -235,7 +234,21 @@ def check_heartbeat(path: Path, now: float, stale_after: float = STALE_AFTER) ->
     age = now - touched
     if age > stale_after:
         return f"stalled: the loop last ticked {age:.0f} s ago (limit {stale_after:.0f} s)"
-    return trouble or None
+    return None
+
+
+def heartbeat_trouble(path: Path) -> str | None:
+    """What the daemon says keeps it from its job (the heartbeat's text), or None."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").strip() or None
+    except OSError:
+        return None
+
+
+def check_heartbeat(path: Path, now: float, stale_after: float = STALE_AFTER) -> str | None:
+    """None if the heartbeat at `path` is fresh and the daemon reports no trouble, else a
+    sentence saying what is wrong."""
+    return stale_heartbeat(path, now, stale_after) or heartbeat_trouble(path)
 
 
 def check_replica_heartbeats(

@@ -213,6 +213,14 @@ _STORIES_RECENT = """
 CREATE INDEX IF NOT EXISTS stories_recent ON stories (last_at, id)
 """
 
+# Each notifier's lane sends its most urgent messages first (noise.urgency: a step-up adds
+# STEP_UP_URGENCY, 10, to the severity); messages already waiting get theirs from their payload.
+_URGENCY = """
+ALTER TABLE alerts ADD COLUMN urgency INTEGER NOT NULL DEFAULT 0;
+UPDATE alerts SET urgency = severity + CASE WHEN {escalation} = 'step_up' THEN 10 ELSE 0 END
+WHERE id IN (SELECT alert_id FROM deliveries WHERE status = 'pending')
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "feeds, items, alerts, outbox, silences, cooldowns", _INITIAL, _INITIAL_POSTGRESQL
@@ -242,6 +250,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         7,
+        "messages by urgency",
+        _URGENCY.format(escalation="json_extract(payload, '$.escalation')"),
+        _URGENCY.format(escalation="payload::json ->> 'escalation'"),
+    ),
+    Migration(
+        8,
         "when each feed was added to the state",
         _FEEDS_ADDED,
         _FEEDS_ADDED.replace(" REAL", " DOUBLE PRECISION"),

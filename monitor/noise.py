@@ -163,6 +163,15 @@ class Decision:
     starts: Cooldown | None = None
 
 
+STEP_UP_URGENCY = 10  # above every severity: a step-up goes before any alert that is not one
+
+
+def urgency(alert: Alert) -> int:
+    """Where a message stands in its notifier's lane, highest first: step-ups (the news the
+    watch exists for, as they pierce quiet hours), then by severity."""
+    return int(alert.rule.severity) + (STEP_UP_URGENCY if alert.step_up else 0)
+
+
 def decide(
     alert: Alert,
     silences: Sequence[Silence],

@@ -24,7 +24,7 @@ from typing import Any
 from monitor.db import Row, connect
 from monitor.migrations import migrate
 from monitor.models import Alert, Item, Severity
-from monitor.noise import Cooldown, DeliveryPlan, Silence, decide
+from monitor.noise import Cooldown, DeliveryPlan, Silence, decide, urgency
 from monitor.stories.cluster import Candidate, Member
 from monitor.stories.features import Features
 from monitor.stories.lifecycle import Announced
@@ -468,8 +468,8 @@ class Store:
         alert = queued.alert
         cursor = self.db.execute(
             """INSERT INTO alerts (id, rule_id, severity, feed, item_key, payload, created_at,
-                   alert_key, story_id, event)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                   alert_key, story_id, event, urgency)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
             (
                 alert.message_id,
                 alert.rule.id,
@@ -481,6 +481,7 @@ class Store:
                 alert.id,
                 alert.story.id if alert.story else None,
                 alert.event,
+                urgency(alert),
             ),
         )
         if cursor.rowcount == 0:
@@ -957,11 +958,15 @@ class Store:
     # -- outbox --------------------------------------------------------------
 
     def _deliveries(
-        self, where: str, params: Sequence[object], limit: int | None = None
+        self,
+        where: str,
+        params: Sequence[object],
+        limit: int | None = None,
+        order: str = "d.hold_until, d.created_at, d.alert_id, d.notifier",
     ) -> list[Delivery]:
         rows = self.db.execute(
             f"""SELECT d.*, a.payload FROM deliveries d JOIN alerts a ON a.id = d.alert_id
-                WHERE {where} ORDER BY d.hold_until, d.created_at, d.alert_id, d.notifier
+                WHERE {where} ORDER BY {order}
                 {"" if limit is None else "LIMIT ?"}""",
             (*params,) if limit is None else (*params, limit),
         ).fetchall()
@@ -984,23 +989,49 @@ class Store:
         )
 
     def due_deliveries(
-        self, now: float, *, force: bool = False, limit: int = 500
+        self, now: float, *, force: bool = False, notifier: str | None = None, limit: int = 500
     ) -> list[Delivery]:
-        """Pending deliveries no longer held whose next attempt is due.
+        """Pending deliveries (to `notifier`, or any) no longer held whose next attempt is due
+        and that no replica is sending: the most urgent first (noise.urgency), then the oldest.
 
         `force` ignores the retry backoff (the user asked for a delivery now) but never a hold:
         quiet hours, group windows and digests are kept even then.
         """
-        free = "(d.lease_until IS NULL OR d.lease_until <= ?)"  # not being sent by a replica
-        if force:
-            return self._deliveries(
-                f"d.status = 'pending' AND d.hold_until <= ? AND {free}", (now, now), limit
-            )
+        where, params = self._due(now, force=force)
+        if notifier is not None:
+            where, params = f"{where} AND d.notifier = ?", [*params, notifier]
         return self._deliveries(
-            f"d.status = 'pending' AND d.hold_until <= ? AND d.next_attempt_at <= ? AND {free}",
-            (now, now, now),
+            where,
+            params,
             limit,
+            order="a.urgency DESC, d.hold_until, d.created_at, d.alert_id, d.notifier",
         )
+
+    @staticmethod
+    def _due(now: float, *, force: bool) -> tuple[str, list[object]]:
+        """The condition on deliveries `d` that due_deliveries reads, and its parameters."""
+        where = "d.status = 'pending' AND d.hold_until <= ? AND "
+        where += "(d.lease_until IS NULL OR d.lease_until <= ?)"  # not being sent by a replica
+        if force:
+            return where, [now, now]
+        return f"{where} AND d.next_attempt_at <= ?", [now, now, now]
+
+    def due_notifiers(self, now: float, *, force: bool = False) -> list[str]:
+        """The notifiers with at least one due delivery (see due_deliveries)."""
+        where, params = self._due(now, force=force)
+        rows = self.db.execute(
+            f"SELECT DISTINCT d.notifier FROM deliveries d WHERE {where} ORDER BY d.notifier",
+            params,
+        ).fetchall()
+        return [str(row["notifier"]) for row in rows]
+
+    def count_unheld(self, now: float) -> int:
+        """Pending deliveries no longer held: due now, waiting out a retry backoff, or in flight."""
+        row = self.db.execute(
+            "SELECT count(*) AS n FROM deliveries WHERE status = 'pending' AND hold_until <= ?",
+            (now,),
+        ).fetchone()
+        return int(row["n"])
 
     def claim(
         self, alert_ids: Sequence[str], notifier: str, replica: str, *, until: float, now: float

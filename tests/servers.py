@@ -140,6 +140,9 @@ class WebhookReceiver:
         # must verify against every one of them, else it is answered 401 and kept in `unverified`.
         self.verify_secrets: list[str | bytes] = []
         self.unverified: list[ReceivedWebhook] = []
+        # Requests being answered now, and the most there ever were at once.
+        self.in_flight = 0
+        self.most_in_flight = 0
         self._lock = threading.Lock()
         outer = self
 
@@ -169,7 +172,13 @@ class WebhookReceiver:
                         outer.rejected.append(hook)
                     else:
                         outer.received.append(hook)
-                time.sleep(outer.delay() if callable(outer.delay) else outer.delay)
+                    outer.in_flight += 1
+                    outer.most_in_flight = max(outer.most_in_flight, outer.in_flight)
+                try:
+                    time.sleep(outer.delay() if callable(outer.delay) else outer.delay)
+                finally:
+                    with outer._lock:
+                        outer.in_flight -= 1
                 status = outer.fail_status if failing else 200
                 try:
                     self.send_response(status)

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def available_sections() -> list[str]:
     """The peers and the aiohttp transport come with the `bench` extra, which CI does not install."""
-    sections = ["pipeline", "cycle", "latency", "page", "stories", "processes", "replicas"]
+    sections = ["pipeline", "cycle", "latency", "page", "stories", "processes", "replicas", "lanes"]
     if all(importlib.util.find_spec(name) for name in ("reader", "feed2exec", "sgmllib")):
         sections.append("peers")
     if importlib.util.find_spec("httpx_aiohttp"):

@@ -13,7 +13,7 @@ import pytest
 
 from monitor.app import build_channels
 from monitor.cli import main
-from monitor.dispatch import MAX_BATCH, DispatchReport, deliver_due
+from monitor.dispatch import MAX_BATCH, DispatchReport, Outbox, deliver_due
 from monitor.models import Alert, Severity
 from monitor.noise import DeliveryPlan
 from monitor.notify.batch import batch_chat_body, batch_id
@@ -47,7 +47,7 @@ def deliver(store: Store, *settings: NotifierSettings, force: bool = False) -> D
     async def run() -> DispatchReport:
         channels = build_channels(settings)
         try:
-            return await deliver_due(store, channels, force=force)
+            return await deliver_due(Outbox(store), channels, force=force)
         finally:
             for channel in channels.values():
                 await channel.notifier.aclose()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,11 @@ import pytest
 from monitor.cli import main
 from monitor.db import connect
 from monitor.migrations import LATEST, MIGRATIONS, SchemaTooNewError, current_version
-from monitor.store import Store
+from monitor.models import Severity
+from monitor.noise import DeliveryPlan
+from monitor.store import QueuedAlert, Store
 from tests.delivery_setup import RULES
+from tests.notify_alerts import make_alert
 
 
 def write_config(tmp_path: Path, state: Path | str) -> Path:
@@ -116,3 +120,29 @@ def test_a_state_file_from_before_numbered_migrations_keeps_its_rows(tmp_path: P
     with Store(path) as store:
         assert [d.alert.id for d in store.due_deliveries(now=1000.0)] == ["a1"]
         assert current_version(store.db) == LATEST
+
+
+def test_messages_waiting_in_an_older_state_get_their_urgency(state: Path | str) -> None:
+    """A state from before lanes (schema 6) with messages pending: once migrated, its step-up
+    goes first and the rest by severity, as newly queued ones do."""
+    alerts = [
+        make_alert("Carrier group heads south", key="medium", severity=Severity.MEDIUM),
+        replace(make_alert("Troops land", key="step", severity=Severity.LOW), escalation="step_up"),
+        make_alert("Bombers over the Caribbean", key="high", severity=Severity.HIGH),
+    ]
+    with Store(state) as store:
+        for n, alert in enumerate(alerts):
+            store.record_poll(
+                store.feed_state("wire", "u"),
+                [alert.item],
+                [QueuedAlert(alert, (DeliveryPlan("ops", 0.0),))],
+                now=1000.0 + n,
+            )
+        with store.db.transaction():
+            store.db.execute("ALTER TABLE alerts DROP COLUMN urgency")
+            store.db.execute("DELETE FROM schema_migrations WHERE version = 7")
+    assert max(versions(state)) == 6
+    with Store(state) as store:
+        due = store.due_deliveries(now=2000.0, notifier="ops")
+    assert [d.alert.item.key for d in due] == ["step", "high", "medium"]
+    assert max(versions(state)) == LATEST

@@ -185,3 +185,25 @@ class TestOtherTypes:
             notifier_from_yaml("{name: chat, type: apprise, urls: ['nosuch://tok3n']}")
         assert "'nosuch'" in str(caught.value)
         assert "tok3n" not in str(caught.value)
+
+
+class TestConcurrency:
+    @pytest.mark.parametrize(
+        "entry",
+        [
+            "{name: ops, type: webhook, url: 'http://h/x'",
+            "{name: desk, type: email, host: h, from: a@b.org, to: c@d.org",
+            "{name: chat, type: apprise, urls: 'ntfy://alerts'",
+            "{name: console, type: log",
+        ],
+    )
+    def test_every_type_takes_a_bounded_concurrency(self, entry: str) -> None:
+        """One message in flight unless the entry says more; 0, 17 or a word is refused on its
+        line, saying what is allowed."""
+        assert notifier_from_yaml(entry + "}").concurrency == 1
+        assert notifier_from_yaml(entry + ", concurrency: 4}").concurrency == 4
+        for bad in ("0", "17", "many"):
+            with pytest.raises(ConfigError) as caught:
+                notifier_from_yaml(entry + f",\n  concurrency: {bad}}}")
+            assert "config.yaml:2:" in str(caught.value)
+            assert "from 1 to 16" in str(caught.value)

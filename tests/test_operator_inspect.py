@@ -69,7 +69,7 @@ class TestStatus:
         url = feed_server.serve("/wire.xml", rss([BOMBERS]))
         webhook_receiver.fail_next = 1
         config = write_config(tmp_path, {"wire": url}, webhook=webhook_receiver.url())
-        assert cli(config, "once") == 0
+        assert cli(config, "once") == 4  # the failed delivery is still waiting
         broken = tmp_path / "rules" / "broken.yaml"
         broken.write_text("rules:\n  - id: x\n    title: X\n    severity: severe\n")
         capsys.readouterr()

@@ -69,7 +69,7 @@ class TestWhyItWaits:
         webhook_receiver.fail_next = 1
         url = feed_server.serve("/wire.xml", rss(sorties(1)))
         config = write_config(tmp_path, url, webhook_receiver.url())
-        assert cli(config, "once") == 0
+        assert cli(config, "once") == 4  # the delivery waits for its retry
         [row] = listing(config, capsys)
         assert "retry backoff after 1 attempts until " in row and "answered 503" in row
 
@@ -109,7 +109,7 @@ class TestRetryNow:
         webhook_receiver.fail_next = 2
         url = feed_server.serve("/wire.xml", rss(sorties(2)))
         config = write_config(tmp_path, url, webhook_receiver.url())
-        assert cli(config, "once") == 0  # the first fails; the notifier's turn ends
+        assert cli(config, "once") == 4  # the first fails; the notifier's turn ends
         with Store(tmp_path / "data" / "state.db") as store:
             [first] = [d.alert.id for d in store.deliveries() if d.attempts == 1]
             assert first not in [d.alert.id for d in store.due_deliveries(time.time())]
@@ -120,7 +120,7 @@ class TestRetryNow:
         )
         with Store(tmp_path / "data" / "state.db") as store:
             assert first in [d.alert.id for d in store.due_deliveries(time.time())]
-        assert cli(config, "once") == 0  # fails again (the second 503): backing off again
+        assert cli(config, "once") == 4  # fails again (the second 503): backing off again
         assert cli(config, "outbox", "retry", "--all") == 0
         assert capsys.readouterr().out.startswith(
             "1 deliveries will be sent now (1 waiting out a retry backoff)"

@@ -57,11 +57,11 @@ class TestSilenceCommands:
         webhook_receiver.fail_next = 1
         url = feed_server.serve("/wire.xml", rss(sorties(2)))
         config = write_config(tmp_path, url, webhook_receiver.url())
-        assert cli(config, "once") == 0
+        assert cli(config, "once") == 4  # both deliveries wait for the receiver
         assert webhook_receiver.attempts == 1  # the failure ended the notifier's turn
         assert cli(config, "silence", "add", "--rule", RULE_ID, "--for", "1h") == 0
         assert "2 waiting deliveries silenced" in capsys.readouterr().out
-        assert cli(config, "once") == 0
+        assert cli(config, "once") == 0  # nothing left: both are silenced
         assert webhook_receiver.attempts == 1
 
     def test_removing_a_silence_lets_new_alerts_through(

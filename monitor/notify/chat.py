@@ -27,7 +27,9 @@ _NOTIFY_TYPES = {
     Severity.HIGH: apprise.NotifyType.WARNING,
     Severity.CRITICAL: apprise.NotifyType.FAILURE,
 }
-SLOTS = 4  # Apprise sends one notifier may have running at once, stuck ones included
+# Apprise sends one notifier may have running at once, stuck ones included, at least (more when
+# its `concurrency` asks for more in flight).
+SLOTS = 4
 
 
 class AppriseNotifier:
@@ -45,7 +47,7 @@ class AppriseNotifier:
             service.add(url)
             self._services.append(service)
         self._done: dict[str, set[int]] = {}  # alert id -> indexes of URLs that already have it
-        self._runner = BlockingRunner(f"apprise {self.name!r}", SLOTS)
+        self._runner = BlockingRunner(f"apprise {self.name!r}", max(SLOTS, settings.concurrency))
 
     def _notify(self, index: int, title: str, body: str, kind: apprise.NotifyType) -> bool:
         return bool(self._services[index].notify(body=body, title=title, notify_type=kind))

@@ -36,7 +36,9 @@ from monitor.notify.settings import EmailSettings
 
 log = logging.getLogger("monitor.notify")
 
-SLOTS = 2  # SMTP sessions one email notifier may have open at once
+# SMTP sessions one email notifier may have open at once, at least: one abandoned at its
+# deadline must not keep the next message from starting.
+SLOTS = 2
 
 
 def smtp_error(exc: Exception) -> DeliveryError:
@@ -75,7 +77,7 @@ class EmailNotifier:
         self._subject = Template(settings.subject_template, html=False, what=f"{what} subject")
         self._text = Template(settings.text_template, html=False, what=f"{what} text")
         self._html = Template(settings.html_template, html=True, what=f"{what} html")
-        self._runner = BlockingRunner(f"email {self.name!r}", SLOTS)
+        self._runner = BlockingRunner(f"email {self.name!r}", max(SLOTS, settings.concurrency))
 
     def message(self, alert: Alert, now: datetime) -> EmailMessage:
         """The complete message for `alert` (pure apart from rendering user templates)."""

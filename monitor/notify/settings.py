@@ -24,6 +24,8 @@ SECURITY_MODES = ("starttls", "tls", "none")
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 WEBHOOK_TIMEOUT = 20.0
 MAX_TIMEOUT = 120.0
+# Messages one notifier may have in flight at once (its lane's width). One keeps them in order.
+MAX_CONCURRENCY = 16
 # Set by the webhook notifier itself; a config header must not forge them.
 RESERVED_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "host")
 
@@ -38,6 +40,7 @@ class WebhookSettings:
     timeout: float = WEBHOOK_TIMEOUT
     headers: tuple[tuple[str, str], ...] = ()
     template: TemplateSource | None = None
+    concurrency: int = 1
 
     @property
     def secret_values(self) -> tuple[str, ...]:
@@ -63,6 +66,7 @@ class EmailSettings:
     subject_template: TemplateSource | None = None
     text_template: TemplateSource | None = None
     html_template: TemplateSource | None = None
+    concurrency: int = 1
 
     @property
     def secret_values(self) -> tuple[str, ...]:
@@ -74,6 +78,7 @@ class LogSettings:
     """Write each alert as one line to the `monitor.alerts` logger."""
 
     name: str
+    concurrency: int = 1
 
     @property
     def secret_values(self) -> tuple[str, ...]:
@@ -88,6 +93,7 @@ class AppriseSettings:
     urls: tuple[str, ...]
     timeout: float = 30.0
     template: TemplateSource | None = None
+    concurrency: int = 1
 
     @property
     def secret_values(self) -> tuple[str, ...]:
@@ -131,6 +137,14 @@ def _timeout(value: Any) -> float:
     if not 0 < seconds <= MAX_TIMEOUT:
         raise ValueError(f"must be more than 0s and at most {MAX_TIMEOUT:g}s, got {value!r}")
     return seconds
+
+
+def _concurrency(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_CONCURRENCY:
+        return value
+    raise ValueError(
+        f"expected a whole number of messages in flight from 1 to {MAX_CONCURRENCY}, got {value!r}"
+    )
 
 
 def _secret(value: Any) -> str:
@@ -267,6 +281,7 @@ def _webhook(fields: Fields, name: str) -> WebhookSettings:
         timeout=fields.get("timeout", _timeout, WEBHOOK_TIMEOUT),
         headers=fields.get("headers", _headers, ()),
         template=_template(fields, "template"),
+        concurrency=fields.get("concurrency", _concurrency, 1),
     )
 
 
@@ -304,6 +319,7 @@ def _email(fields: Fields, name: str) -> EmailSettings:
         subject_template=_template(fields, "subject_template"),
         text_template=_template(fields, "text_template"),
         html_template=_template(fields, "html_template"),
+        concurrency=fields.get("concurrency", _concurrency, 1),
     )
 
 
@@ -313,6 +329,7 @@ def _apprise(fields: Fields, name: str) -> AppriseSettings:
         urls=fields.require("urls", lambda v: tuple(_apprise_url(u) for u in _texts(v))),
         timeout=fields.get("timeout", _timeout, 30.0),
         template=_template(fields, "template"),
+        concurrency=fields.get("concurrency", _concurrency, 1),
     )
 
 
@@ -324,7 +341,7 @@ def parse_notifier(raw: YamlMap, source: str) -> NotifierSettings:
     kind = fields.require("type", text)
     if kind not in _KEYS:
         raise fields.fail("type", f"type must be one of {', '.join(_KEYS)}, got {kind!r}")
-    allowed = _KEYS[kind] | {"name", "type"}
+    allowed = _KEYS[kind] | {"name", "type", "concurrency"}
     for key in raw:
         if key not in allowed:
             known = ", ".join(sorted(allowed))
@@ -335,4 +352,4 @@ def parse_notifier(raw: YamlMap, source: str) -> NotifierSettings:
         return _email(fields, name)
     if kind == "apprise":
         return _apprise(fields, name)
-    return LogSettings(name=name)
+    return LogSettings(name=name, concurrency=fields.get("concurrency", _concurrency, 1))

@@ -43,7 +43,12 @@ Report = tuple[float, str, list[dict[str, object]]]
 COMMON_TERM_SHARE = 0.3  # terms in more of the stories than this do not pick candidates
 MAX_TERM_STORIES = 200  # ... nor terms in more stories than this
 MIN_RETRIEVAL_TERMS = 4
-MIN_CONFIRM_TERMS = 4  # terms a report no rule matched must share with the stories to be looked up
+# A report no rule matched is looked up only if it shares this many terms with the stories,
+# each in at most RARE_TERM_SHARE of them (or RARE_TERM_STORIES): a theatre's common words
+# ("Venezuela", "military") are in every story and would make every report worth a lookup.
+MIN_CONFIRM_TERMS = 3
+RARE_TERM_SHARE = 0.05
+RARE_TERM_STORIES = 3
 
 
 @dataclass(frozen=True)
@@ -89,16 +94,20 @@ def _retrieval_terms(features: Features, frequencies: dict[str, int], stories: i
     return chosen if len(chosen) >= MIN_RETRIEVAL_TERMS else by_rarity[:MIN_RETRIEVAL_TERMS]
 
 
+def _rare_shared(features: Features, frequencies: dict[str, int], stories: int) -> int:
+    """How many of the item's terms some story has, but not so many stories that the term
+    says nothing about which one: what a confirmation needs, counted before any lookup."""
+    limit = max(RARE_TERM_STORIES, RARE_TERM_SHARE * stories)
+    return sum(1 for t in features.terms if 0 < frequencies.get(t, 0) <= limit)
+
+
 def place(store: Store, matched: Matched, now: float) -> tuple[StoryRow | None, cluster.Assignment]:
     """Assign one matched item to its story and record it there (an item that only confirms
     stories is recorded only when it joins one: no story, None). A story it starts also takes
     the recent reports no rule matched that belong to it."""
     item, features = matched.item, matched.features
     frequencies, stories = store.term_frequencies(list(features.terms))
-    if (
-        not matched.matches
-        and sum(1 for t in features.terms if t in frequencies) < MIN_CONFIRM_TERMS
-    ):
+    if not matched.matches and _rare_shared(features, frequencies, stories) < MIN_CONFIRM_TERMS:
         # Most items with a rule's words are about something else: too few words in common with
         # any story to clear the confirmation bar, and not worth a lookup.
         store.unplaced.remember(item, features, matched.at)
