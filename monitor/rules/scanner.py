@@ -10,6 +10,8 @@ can hang the daemon.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from itertools import compress, count, repeat
+from operator import is_
 
 import re2
 
@@ -45,6 +47,11 @@ class _Trie:
         self.terms: list[int] = []
 
 
+# A token's slot ids, the one-word terms it is, the phrase nodes it opens; () for no slot.
+_Entry = tuple[tuple[int, ...], tuple[int, ...], tuple[_Trie, ...]] | tuple[()]
+_NO_ENTRY: tuple[tuple[int, ...], tuple[int, ...], tuple[_Trie, ...]] = ((), (), ())
+
+
 class Scanner:
     """The compiled vocabulary of a TermTable."""
 
@@ -56,7 +63,7 @@ class Scanner:
         self._root = _Trie()
         self._regexes: list[tuple[int, re2._Regexp]] = []
         self._regex_set: re2.Set | None = None
-        self._cache: dict[str, tuple[int, ...]] = {}
+        self._cache: dict[str, _Entry] = {}
         for term_id, term in enumerate(table.terms):
             if term.pattern is not None:
                 self._regexes.append((term_id, re2.compile(term.pattern, regex_options())))
@@ -88,8 +95,9 @@ class Scanner:
             self._prefixes.setdefault(slot.value, []).append(slot_id)
         return slot_id
 
-    def slots_of(self, word: str) -> tuple[int, ...]:
-        """Slot ids a token (as written) satisfies; cached, as news repeats its words."""
+    def _entry(self, word: str) -> _Entry:
+        """What a token (as written) starts: its slot ids, the one-word terms it is, and the
+        phrase nodes it opens; () when it satisfies no slot. Cached, as news repeats its words."""
         known = self._cache.get(word)
         if known is not None:
             return known
@@ -100,37 +108,44 @@ class Scanner:
             if length > len(folded):
                 break
             found.extend(self._prefixes.get(folded[:length], ()))
-        result = tuple(found)
+        entry: _Entry = ()
+        if found:
+            nodes = [self._root.children[s] for s in found if s in self._root.children]
+            terms = tuple(t for node in nodes for t in node.terms)
+            entry = (tuple(found), terms, tuple(node for node in nodes if node.children))
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
-        self._cache[word] = result
-        return result
+        self._cache[word] = entry
+        return entry
 
     def scan(self, tokens: Tokens) -> dict[int, list[tuple[int, int]]]:
         """Term id -> [(first token, end token)] for every term occurring in the text."""
         hits: dict[int, list[tuple[int, int]]] = {}
-        slots = [self.slots_of(w) for w in tokens.words]
+        words = tokens.words
+        # C-level passes over the tokens: most are cached and satisfy no slot.
+        entries: list[_Entry | None] = list(map(self._cache.get, words))
+        if None in entries:
+            for i in compress(count(), map(is_, entries, repeat(None))):
+                entries[i] = self._entry(words[i])
         sentences = tokens.sentences
-        root = self._root.children
-        count = len(slots)
-        for i, first in enumerate(slots):
-            if not first:
-                continue
-            frontier = [root[s] for s in first if s in root]
-            j = i
-            while frontier:
-                following: list[_Trie] = []
-                for node in frontier:
+        length = len(entries)
+        for i in compress(count(), entries):
+            _, terms, frontier = entries[i] or _NO_ENTRY
+            for term in terms:
+                hits.setdefault(term, []).append((i, i + 1))
+            j = i + 1
+            # A phrase never spans two sentences.
+            while frontier and j < length and sentences[j] == sentences[i]:
+                slots = (entries[j] or _NO_ENTRY)[0]
+                reached = [
+                    node.children[s] for node in frontier for s in slots if s in node.children
+                ]
+                for node in reached:
                     for term in node.terms:
                         hits.setdefault(term, []).append((i, j + 1))
-                    # A phrase never spans two sentences.
-                    if node.children and j + 1 < count and sentences[j + 1] == sentences[i]:
-                        following.extend(
-                            node.children[s] for s in slots[j + 1] if s in node.children
-                        )
-                frontier = following
+                frontier = tuple(node for node in reached if node.children)
                 j += 1
-        if self._regex_set is not None and count:
+        if self._regex_set is not None and length:
             self._scan_regexes(tokens, hits)
         return hits
 

@@ -7,11 +7,28 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate, compress, repeat
+from operator import add, ne, or_, sub
 
 # A digit run (with thousands or decimal separators) is its own token only when no letter follows,
 # so "B-52s" (the band) stays one token "52s" and never matches the term "B-52".
 TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*(?![^\W_])|[^\W_]+")
+
+# `tokenize` cuts text with C-level string operations, not one regex match object per token
+# (which cost more than the rest of matching). It reads the text through an ASCII stand-in of the
+# same length in which each character is "0", "a" or a separator as TOKEN_RE classes it (`\d` is
+# str.isdecimal, a word character str.isalnum, "_" a separator), so both cut at the same places;
+# then it joins "1,200" and "3.5" as TOKEN_RE's first branch does.
+_SEPARATORS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_SEPARATED_DIGITS = re.compile(r"[0-9][.,][0-9]")
+# TOKEN_RE's first branch on the stand-in, where it joins two digit runs or more.
+_DIGIT_CHAIN = re.compile(r"(?<![A-Za-z0-9])[0-9]+(?:[.,][0-9]+)+(?![A-Za-z0-9])")
+_HARD_STOPS = re.compile(r"[\n!?;]")
+_SPACE = re.compile(r"\s")
 
 # A full stop after these does not end a sentence ("Gen. Padrino", "U.S. Navy").
 _ABBREVIATIONS = frozenset(
@@ -53,15 +70,13 @@ class Tokens:
 
 
 def _ends_sentence(gap: str, previous: str, following: str) -> bool:
-    if "\n" in gap:
-        return True
-    if any(c in gap for c in "!?;"):
+    if _HARD_STOPS.search(gap):
         return True
     if "." not in gap:
         return False
     # A full stop ends a sentence only when space follows it and the next word is not lowercase:
     # "EE.UU. mata", "U.S. Navy", "Gen. Padrino", "approx. five" are one sentence.
-    if not any(c.isspace() for c in gap):
+    if not _SPACE.search(gap):
         return False
     if following[:1].islower():
         return False
@@ -73,28 +88,49 @@ def _ends_sentence(gap: str, previous: str, following: str) -> bool:
     return not (previous.isupper() and len(previous) <= 3 and following.isupper())
 
 
+@lru_cache(maxsize=4096)
+def _stand_in(run: str) -> str:
+    return "".join("0" if c.isdecimal() else "a" if c.isalnum() else " " for c in run)
+
+
 def tokenize(text: str) -> Tokens:
-    """Cut text into word tokens, numbering sentences as it goes."""
+    """Cut text into word tokens, numbering sentences as it goes (the tokens of TOKEN_RE)."""
     text = unicodedata.normalize("NFC", text)
-    words: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    sentences: list[int] = []
-    sentence = 0
-    previous_end = 0
-    for found in TOKEN_RE.finditer(text):
-        start = found.start()
-        # Most gaps are one space: skip the boundary check for them.
-        one_space = start - previous_end == 1 and text[previous_end] == " "
-        word = found.group()
-        if words and not one_space and _ends_sentence(text[previous_end:start], words[-1], word):
-            sentence += 1
-        words.append(word)
-        starts.append(start)
-        ends.append(found.end())
-        sentences.append(sentence)
-        previous_end = found.end()
+    ascii_text = text if text.isascii() else _NON_ASCII.sub(lambda m: _stand_in(m[0]), text)
+    pieces = ascii_text.translate(_SEPARATORS).split(" ")
+    lengths = list(map(len, pieces))
+    # Piece k starts after the k pieces and k separators before it.
+    starts = list(compress(accumulate(map(add, lengths, repeat(1)), initial=0), lengths))
+    ends = list(map(add, starts, filter(None, lengths)))
+    if text is ascii_text:
+        words = list(filter(None, pieces))
+    else:
+        words = list(map(text.__getitem__, map(slice, starts, ends)))
+    if _SEPARATED_DIGITS.search(ascii_text):
+        _join_digit_chains(text, ascii_text, words, starts, ends)
+    count = len(words)
+    # Most gaps are one space: only the others can end a sentence.
+    wide = map(ne, map(sub, starts[1:], ends), repeat(1))
+    not_space = map(ne, map(text.__getitem__, ends[: count - 1]), repeat(" "))
+    breaks = [0] * count
+    for i in compress(range(1, count), map(or_, wide, not_space)):
+        if _ends_sentence(text[ends[i - 1] : starts[i]], words[i - 1], words[i]):
+            breaks[i] = 1
+    sentences = list(accumulate(breaks)) if 1 in breaks else breaks
     return Tokens(text, words, starts, ends, sentences)
+
+
+def _join_digit_chains(
+    text: str, ascii_text: str, words: list[str], starts: list[int], ends: list[int]
+) -> None:
+    """Make "1,200" and "3.5" one token each, in place, as TOKEN_RE's first branch reads them."""
+    chains = [m.span() for m in _DIGIT_CHAIN.finditer(ascii_text)]
+    for start, end in reversed(chains):
+        first = bisect_left(starts, start)
+        last = bisect_left(starts, end)
+        words[first:last] = [text[start:end]]
+        starts[first:last] = [start]
+        ends[first:last] = [end]
 
 
 def term_words(term: str) -> list[str]:
