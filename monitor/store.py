@@ -337,11 +337,14 @@ class Store:
         self, name: str, url: str, replica: str, *, interval: float, lease: float, now: float
     ) -> FeedState | None:
         """Take feed `name` for one poll, until `now + lease`, if it is due (no replica claimed
-        it within the last interval, less a margin for jitter) and nobody holds it: then what
-        the state remembers of it (for the poll, which need not read it again), else None.
+        it within the last interval, less a margin for jitter, and it is not waiting out a
+        failure's backoff) and nobody holds it: then what the state remembers of it (for the
+        poll, which need not read it again), else None.
 
         Recording the poll releases the lease; a replica that dies holding one loses it when
-        it expires, and the feed's next due poll goes to whichever replica asks first.
+        it expires, and the feed's next due poll goes to whichever replica asks first. A feed
+        in backoff is not claimed at all: a claim that polls nothing records nothing, so its
+        lease would lock the feed to every replica long after the backoff ended.
         """
         claimed = self.db.batch(
             [
@@ -351,6 +354,7 @@ class Store:
                     WHERE name = (SELECT name FROM feeds WHERE name = ?
                         AND (lease_until IS NULL OR lease_until <= ? OR lease_until > ?)
                         AND (claimed_at IS NULL OR claimed_at <= ? OR claimed_at > ?)
+                        AND (retry_at IS NULL OR retry_at <= ? OR url <> ?)
                         {self.db.skip_locked})
                     RETURNING {_FEED_COLUMNS}""",
                     (
@@ -362,6 +366,8 @@ class Store:
                         now + CLOCK_SLACK + lease,  # a lease from before a clock step back
                         now - interval * (1 - EARLY),
                         now + CLOCK_SLACK,  # a claim from before a clock step back
+                        now,
+                        url,  # a new URL is a new resource: the old one's backoff is void
                     ),
                 ),
             ],

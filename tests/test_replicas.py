@@ -12,7 +12,7 @@ import pytest
 
 from monitor.models import Alert, Item, RuleInfo, Severity
 from monitor.noise import DeliveryPlan
-from monitor.store import QueuedAlert, Replica, Store
+from monitor.store import FeedState, QueuedAlert, Replica, Store
 
 INTERVAL, LEASE = 60.0, 35.0
 
@@ -23,10 +23,14 @@ def store(state: Path | str) -> Iterator[Store]:
         yield opened
 
 
-def claim(store: Store, replica: str, now: float) -> bool:
+def claim_state(store: Store, replica: str, now: float) -> FeedState | None:
     return store.claim_feed(
         "wire", "https://wire.example.org/rss", replica, interval=INTERVAL, lease=LEASE, now=now
     )
+
+
+def claim(store: Store, replica: str, now: float) -> bool:
+    return claim_state(store, replica, now) is not None
 
 
 def test_a_due_feed_goes_to_one_replica_per_interval(store: Store) -> None:
@@ -56,6 +60,29 @@ def test_a_replica_leaving_frees_its_leases_at_once(store: Store) -> None:
     store.leave("a")
     assert store.replicas(1001.0) == []
     assert store.claim_feed("wire", "u", "b", interval=5.0, lease=LEASE, now=1006.0)
+
+
+def test_a_feed_waiting_out_its_backoff_is_claimed_by_nobody(store: Store) -> None:
+    """A claim that only finds the feed in backoff would poll nothing and record nothing, and
+    its lease would keep every replica off the feed for the whole lease: no replica takes it
+    until the backoff ends, then the first to ask does; a changed URL is not held back."""
+    url = "https://wire.example.org/rss"
+    state = claim_state(store, "a", 1000.0)
+    assert state is not None
+    store.record_failure(state, "HTTP 503", retry_at=1090.0, now=1001.0)
+    assert not claim(store, "b", 1061.0)  # due by its interval, still in backoff
+    assert not claim(store, "a", 1089.0)
+    assert claim(store, "b", 1090.0)
+    store.record_failure(store.feed_state("wire", url), "HTTP 503", retry_at=1500.0, now=1091.0)
+    moved = store.claim_feed(
+        "wire", "https://mirror.example.org/rss", "a", interval=INTERVAL, lease=LEASE, now=1160.0
+    )
+    assert moved is not None
+    assert (moved.url, moved.retry_at, moved.consecutive_failures) == (
+        "https://mirror.example.org/rss",
+        None,
+        0,
+    )
 
 
 def test_replicas_report_their_heartbeat(store: Store) -> None:
