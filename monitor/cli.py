@@ -28,7 +28,7 @@ from monitor.db import connect
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError, ConfigErrors, MonitorError
 from monitor.health import (
-    STALE_AFTER,
+    RunInfo,
     check_heartbeat,
     check_replica_heartbeats,
     heartbeat_path,
@@ -36,6 +36,7 @@ from monitor.health import (
     lock_is_held,
     lock_path,
     read_run_info,
+    replica_heartbeats,
     run_info_path,
     stale_heartbeat,
 )
@@ -45,7 +46,7 @@ from monitor.noise import hold_reason
 from monitor.rules import Ladder, Rulebook, load_rulebook
 from monitor.statecopy import copy_state
 from monitor.statefile import unreadable
-from monitor.store import Delivery, Replica, Store
+from monitor.store import Delivery, Replica, Store, mixed_setups
 
 log = logging.getLogger("monitor")
 
@@ -221,11 +222,12 @@ def _inspect(args: argparse.Namespace) -> Config:
     return config
 
 
-def _daemon_report(config: Config, now: float) -> tuple[bool, list[str]]:
-    """Whether a daemon (or a `once`) works on this state, and lines saying so for `status`."""
-    held = lock_is_held(lock_path(config.state))
-    info = read_run_info(run_info_path(config.state))
-    beat = heartbeat_path(config.state)
+def _daemon_report(state: Path, now: float) -> tuple[bool, list[str]]:
+    """Whether a daemon (or a `once`) works on the SQLite `state`, and lines saying so for
+    `status`."""
+    held = lock_is_held(lock_path(state))
+    info = read_run_info(run_info_path(state))
+    beat = heartbeat_path(state)
     stalled = stale_heartbeat(beat, now)
     lines: list[str] = []
     if held and stalled is None and info is not None:
@@ -258,7 +260,17 @@ def _daemon_report(config: Config, now: float) -> tuple[bool, list[str]]:
     return held, lines
 
 
-def _replica_table(replicas: Sequence[Replica], now: float) -> str:
+def _loaded(run: RunInfo | None, now: float) -> str:
+    if run is None:
+        return "?"
+    return (
+        f"{run.feeds} feeds, {run.rules} rules, {run.notifiers} notifiers "
+        f"({_ago(run.loaded_at, now)})"
+    )
+
+
+def _replica_report(replicas: Sequence[Replica], now: float) -> str:
+    """The replicas table, and what they run (from the database: every host's replicas)."""
     if not replicas:
         return "none: no `news-monitor run` works on this database"
     rows = [
@@ -267,11 +279,22 @@ def _replica_table(replicas: Sequence[Replica], now: float) -> str:
             _ago(r.started_at, now),
             _ago(r.heartbeat_at, now),
             str(r.leases),
-            "alive" if now - r.heartbeat_at <= STALE_AFTER else "silent (stopped or cut off?)",
+            _loaded(r.run, now),
+            "alive" if r.alive(now) else "silent (stopped or cut off?)",
         ]
         for r in replicas
     ]
-    return _table(["replica", "started", "heartbeat", "feeds polling", "state"], rows)
+    lines = [_table(["replica", "started", "heartbeat", "feeds polling", "loaded", "state"], rows)]
+    runs = [(r.id, r.run) for r in replicas if r.alive(now) and r.run is not None]
+    if mixed_setups(replicas, now):
+        lines.append(
+            "warning: the alive replicas do not run the same config and rules: "
+            + "; ".join(f"{rid} runs {run.config}: {_loaded(run, now)}" for rid, run in runs)
+            + ". Give every replica the same config.yaml and rule files, then reload them"
+        )
+    elif runs:
+        lines.append(f"every alive replica runs {runs[0][1].config}")
+    return "\n".join(lines)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -296,14 +319,14 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
     with _state(config) as store:
         if isinstance(config.state, Path):
-            running, daemon = _daemon_report(config, now)
+            running, daemon = _daemon_report(config.state, now)
             print("DAEMON")
             print("\n".join(daemon))
         else:
             replicas = store.replicas(now)
-            running = any(now - r.heartbeat_at <= STALE_AFTER for r in replicas)
+            running = any(r.alive(now) for r in replicas)
             print("REPLICAS")
-            print(_replica_table(replicas, now))
+            print(_replica_report(replicas, now))
         states = {s.name: s for s in store.feed_states()}
         rows = []
         for feed in config.feeds:
@@ -550,12 +573,17 @@ def cmd_healthcheck(args: argparse.Namespace) -> int:
     config = _inspect(args)
     if isinstance(config.state, str):
         problem = check_replica_heartbeats(config.state, time.time())
+        # This host's replicas only, as a container's health check wants; `status` lists
+        # every host's replicas from the database.
+        pids = ", ".join(map(str, sorted(replica_heartbeats(config.state))))
+        healthy = f"the loop of every replica on this host is ticking (pids {pids})"
     else:
         problem = check_heartbeat(heartbeat_path(config.state), time.time())
+        healthy = "the daemon's loop is ticking"
     if problem:
         print(f"unhealthy: {problem}", file=sys.stderr)
         return 1
-    print("healthy: the daemon's loop is ticking")
+    print(f"healthy: {healthy}")
     return 0
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import random
@@ -113,7 +114,11 @@ class Daemon:
         self._reload_requested = False
         self.reachable = True  # the state database answered the last heartbeat
         self.started_at = time.time()
-        self.run_info = run_info_path(app.config.state)  # a changed `state:` needs a restart
+        # Where this process says what it runs: a file beside a SQLite state; for PostgreSQL
+        # its row in the replicas table, written with each heartbeat.
+        state = app.config.state  # a changed `state:` needs a restart
+        self.run_info = run_info_path(state) if isinstance(state, Path) else None
+        self.loaded = self._describe()
         self.activity = Activity()
         self._lanes: dict[str, Lane] = {}  # each notifier's current turn, to wake it
 
@@ -198,7 +203,8 @@ class Daemon:
         which must not stall the loop that answers /readyz.
         """
         try:
-            await asyncio.to_thread(self.app.store.beat, self.app.replica, time.time())
+            replica = dataclasses.replace(self.app.replica, run=self.loaded)
+            await asyncio.to_thread(self.app.store.beat, replica, time.time())
         except StateUnavailableError as exc:
             if self.reachable:
                 log.error("not ready, polls and deliveries paused: %s", exc)
@@ -302,10 +308,9 @@ class Daemon:
         )
         return True
 
-    def _write_run_info(self) -> None:
-        """Tell `news-monitor status` since when this daemon runs and what it runs on."""
+    def _describe(self) -> RunInfo:
         config, rulebook = self.app.config, self.app.rulebook
-        info = RunInfo(
+        return RunInfo(
             pid=os.getpid(),
             started_at=self.started_at,
             loaded_at=time.time(),
@@ -315,7 +320,12 @@ class Daemon:
             feeds=len(config.feeds),
             notifiers=len(config.notifiers),
         )
-        write_run_info(self.run_info, info)
+
+    def _write_run_info(self) -> None:
+        """Tell `news-monitor status` since when this daemon runs and what it runs on."""
+        self.loaded = self._describe()
+        if self.run_info is not None:
+            write_run_info(self.run_info, self.loaded)
 
     # -- the state file ----------------------------------------------------------
 

@@ -9,7 +9,8 @@ being enabled and without opening the database. While something keeps the daemon
 and the health check fails with it whatever the clocks say. Beside it the daemon keeps a small
 JSON file saying since when it runs and which config and rules it loaded. With the state in
 PostgreSQL, several replicas may run on one host: each keeps its own heartbeat, named by its
-pid, in the temporary folder, and the health check wants every live one fresh.
+pid, in the temporary folder, and the health check wants every live one fresh; what each
+loaded is in the database's replicas table, where every host's replicas are.
 
 The daemon ticks with the monotonic clock, which a wall-clock step cannot move; the heartbeat's
 mtime is wall time, since another process reads it.
@@ -94,8 +95,9 @@ def lock_path(state: Path | str) -> Path:
     return _beside(state, ".lock")
 
 
-def run_info_path(state: Path | str) -> Path:
-    """Where the daemon says since when it runs and what it loaded."""
+def run_info_path(state: Path) -> Path:
+    """Where the daemon of a SQLite state says since when it runs and what it loaded (each
+    replica of a PostgreSQL state says it in the replicas table, with its heartbeat)."""
     return _beside(state, ".daemon.json")
 
 
@@ -112,12 +114,34 @@ class RunInfo:
     feeds: int
     notifiers: int
 
+    def encode(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def decode(cls, text: str | None) -> RunInfo | None:
+        """The RunInfo `text` holds, or None when it holds none (or not a readable one)."""
+        try:
+            data = json.loads(text or "")
+            return cls(**{**data, "rule_files": tuple(data["rule_files"])})
+        except (ValueError, TypeError, KeyError):
+            return None
+
+    def same_setup(self, other: RunInfo) -> bool:
+        """Whether both run the same config and rules (as far as the counts tell)."""
+        return (self.config, self.rules, self.rule_files, self.feeds, self.notifiers) == (
+            other.config,
+            other.rules,
+            other.rule_files,
+            other.feeds,
+            other.notifiers,
+        )
+
 
 def write_run_info(path: Path, info: RunInfo) -> None:
     """Replace the file whole, so a reader never sees half of it."""
     partial = path.with_name(path.name + ".tmp")
     try:
-        partial.write_text(json.dumps(asdict(info)), encoding="utf-8")
+        partial.write_text(info.encode(), encoding="utf-8")
         partial.replace(path)
     except OSError as exc:
         log.warning("cannot write %s: %s", path, exc.strerror)
@@ -126,9 +150,8 @@ def write_run_info(path: Path, info: RunInfo) -> None:
 def read_run_info(path: Path) -> RunInfo | None:
     """The daemon's last RunInfo, or None when there is none (or it cannot be read)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return RunInfo(**{**data, "rule_files": tuple(data["rule_files"])})
-    except (OSError, ValueError, TypeError, KeyError):
+        return RunInfo.decode(path.read_text(encoding="utf-8"))
+    except OSError:
         return None
 
 

@@ -221,6 +221,12 @@ UPDATE alerts SET urgency = severity + CASE WHEN {escalation} = 'step_up' THEN 1
 WHERE id IN (SELECT alert_id FROM deliveries WHERE status = 'pending')
 """
 
+# What each replica loaded (config, rules, feeds, notifiers), written with its heartbeat: the
+# replicas of one database run on several hosts, so no local file can say it for all of them.
+_REPLICA_RUN_INFO = """
+ALTER TABLE replicas ADD COLUMN run_info TEXT
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "feeds, items, alerts, outbox, silences, cooldowns", _INITIAL, _INITIAL_POSTGRESQL
@@ -260,6 +266,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _FEEDS_ADDED,
         _FEEDS_ADDED.replace(" REAL", " DOUBLE PRECISION"),
     ),
+    Migration(9, "what each replica loaded", _REPLICA_RUN_INFO, _REPLICA_RUN_INFO),
 )
 
 LATEST = MIGRATIONS[-1].version

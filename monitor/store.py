@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.db import Row, connect
+from monitor.health import STALE_AFTER, RunInfo
 from monitor.migrations import migrate
 from monitor.models import Alert, Item, Severity
 from monitor.noise import Cooldown, DeliveryPlan, Silence, decide, urgency
@@ -58,6 +59,7 @@ class FeedState:
 
 _FEED_COLUMNS = ", ".join(f.name for f in fields(FeedState))
 CLOCK_SLACK = 10.0  # seconds a claim may lie in the future (clock skew between replicas)
+FORGET_REPLICAS = 3600.0  # seconds of silence after which a replica is dropped from the table
 EARLY = 0.25  # a replica may poll a feed this fraction of its interval early (scheduler jitter)
 
 
@@ -71,11 +73,23 @@ class Replica:
     started_at: float
     heartbeat_at: float = 0.0
     leases: int = 0  # feeds it is polling right now
+    run: RunInfo | None = None  # what it loaded, as it said with its last heartbeat
 
     @classmethod
     def this_process(cls, now: float) -> Replica:
         host = socket.gethostname()
         return cls(f"{host}:{os.getpid()}:{secrets.token_hex(3)}", host, os.getpid(), now, now)
+
+    def alive(self, now: float) -> bool:
+        """Whether it beat recently enough to count as running (not stopped or cut off)."""
+        return now - self.heartbeat_at <= STALE_AFTER
+
+
+def mixed_setups(replicas: Iterable[Replica], now: float) -> bool:
+    """Whether the alive replicas run different configs or rules: they share the feeds and the
+    outbox, so which of them polled a feed would decide what alerts and where."""
+    runs = [r.run for r in replicas if r.alive(now) and r.run is not None]
+    return any(not run.same_setup(runs[0]) for run in runs)
 
 
 def _feed_state(row: Row | None, name: str, url: str) -> FeedState:
@@ -385,15 +399,19 @@ class Store:
             self.db.execute("UPDATE feeds SET lease_until = NULL WHERE lease_until IS NOT NULL")
 
     def beat(self, replica: Replica, now: float) -> None:
-        """Say that `replica` is alive at `now`."""
+        """Say that `replica` is alive at `now`, and what it runs; forget the replicas silent
+        for FORGET_REPLICAS (killed ones never leave: `status` would list them for ever)."""
+        run = replica.run.encode() if replica.run is not None else None
         self.db.batch(
             [
                 (
-                    """INSERT INTO replicas (id, host, pid, started_at, heartbeat_at)
-                    VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at""",
-                    (replica.id, replica.host, replica.pid, replica.started_at, now),
-                )
+                    """INSERT INTO replicas (id, host, pid, started_at, heartbeat_at, run_info)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at,
+                        run_info = excluded.run_info""",
+                    (replica.id, replica.host, replica.pid, replica.started_at, now, run),
+                ),
+                ("DELETE FROM replicas WHERE heartbeat_at < ?", (now - FORGET_REPLICAS,)),
             ],
             durable=False,
         )
@@ -407,13 +425,24 @@ class Store:
     def replicas(self, now: float) -> list[Replica]:
         """Every replica that has not left, with the feed leases it holds at `now`."""
         rows = self.db.execute(
-            """SELECT r.id, r.host, r.pid, r.started_at, r.heartbeat_at,
+            """SELECT r.id, r.host, r.pid, r.started_at, r.heartbeat_at, r.run_info,
                       (SELECT count(*) FROM feeds f
                        WHERE f.claimed_by = r.id AND f.lease_until > ?) AS leases
                FROM replicas r ORDER BY r.started_at, r.id""",
             (now,),
         )
-        return [Replica(**dict(row)) for row in rows]
+        return [
+            Replica(
+                row["id"],
+                row["host"],
+                row["pid"],
+                row["started_at"],
+                row["heartbeat_at"],
+                row["leases"],
+                RunInfo.decode(row["run_info"]),
+            )
+            for row in rows
+        ]
 
     # -- items and alerts ----------------------------------------------------
 

@@ -1,5 +1,6 @@
 """PostgreSQL stopped under a running daemon for 30 s: the daemon keeps running, says it is not
-ready, and once the database is back it resumes and delivers what arrived meanwhile."""
+ready, and once the database is back it resumes and delivers what arrived meanwhile. The page
+open in a browser shows the outage instead of an error, and the stories again afterwards."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.browser import chromium
 from tests.delivery_setup import SECRET, sorties, write_config
 from tests.feedgen import rss
 from tests.postgres import PostgresServer
 from tests.servers import FeedServer, WebhookReceiver, free_port, wait_until
+from tests.test_browser import text_of
 from tests.test_end_to_end import start_daemon, stop_daemon
 
 OUTAGE = 30.0  # seconds the database stays down
@@ -49,19 +52,37 @@ def test_a_database_outage_pauses_the_daemon_and_loses_nothing(
     log = tmp_path / "daemon.log"
     daemon = start_daemon(config, log)
     try:
-        assert wait_until(lambda: len(webhook_receiver.received) == 1, 30), log.read_text()[-3000:]
-        assert ready(base) == 200
+        with chromium() as browser:
+            assert wait_until(lambda: len(webhook_receiver.received) == 1, 30), log.read_text()[
+                -3000:
+            ]
+            assert ready(base) == 200
+            browser.get(base + "/")
+            assert stories[0].title in text_of(browser, "stories")
 
-        own_postgres.stop()
-        feed_server.serve("/wire.xml", rss(stories))
-        assert wait_until(lambda: ready(base) == 503, 20), log.read_text()[-3000:]
-        assert not wait_until(lambda: daemon.poll() is not None, OUTAGE)
-        assert ready(base) == 503
-        assert len(webhook_receiver.received) == 1
+            own_postgres.stop()
+            feed_server.serve("/wire.xml", rss(stories))
+            assert wait_until(lambda: ready(base) == 503, 20), log.read_text()[-3000:]
+            # The open page swaps its live part for the outage; a fresh load says it too.
+            assert wait_until(lambda: text_of(browser, "outage") != "", 20)
+            outage = text_of(browser, "outage")
+            assert "cannot reach the PostgreSQL state database" in outage, outage
+            assert text_of(browser, "ready") == "not ready"
+            fresh = httpx.get(base + "/", timeout=10)
+            assert fresh.status_code == 503
+            assert "State database unreachable" in fresh.text
+            assert not wait_until(lambda: daemon.poll() is not None, OUTAGE)
+            assert ready(base) == 503
+            assert len(webhook_receiver.received) == 1
 
-        own_postgres.start()
-        assert wait_until(lambda: ready(base) == 200, 30), log.read_text()[-3000:]
-        assert wait_until(lambda: len(webhook_receiver.received) >= 2, 30), log.read_text()[-3000:]
+            own_postgres.start()
+            assert wait_until(lambda: ready(base) == 200, 30), log.read_text()[-3000:]
+            assert wait_until(lambda: len(webhook_receiver.received) >= 2, 30), log.read_text()[
+                -3000:
+            ]
+            assert wait_until(lambda: stories[1].title in text_of(browser, "stories"), 20)
+            assert text_of(browser, "outage") == ""
+            assert text_of(browser, "ready") == "ready"
     finally:
         assert stop_daemon(daemon) == 0
     text = log.read_text()

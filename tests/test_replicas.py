@@ -3,6 +3,7 @@ a dead replica's lease runs out and another takes over, and every replica says i
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -10,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from monitor.health import STALE_AFTER, RunInfo
 from monitor.models import Alert, Item, RuleInfo, Severity
 from monitor.noise import DeliveryPlan
-from monitor.store import FeedState, QueuedAlert, Replica, Store
+from monitor.store import FORGET_REPLICAS, FeedState, QueuedAlert, Replica, Store, mixed_setups
 
 INTERVAL, LEASE = 60.0, 35.0
 
@@ -96,6 +98,26 @@ def test_replicas_report_their_heartbeat(store: Store) -> None:
         ("a", "node-1", 11, 1002.0, 0),
         ("b", "node-2", 22, 1001.0, 1),
     ]
+
+
+def test_each_replica_says_what_it_runs_and_long_silent_ones_are_forgotten(store: Store) -> None:
+    """What a replica loaded travels with its heartbeat, so any host's `status` can tell that
+    two replicas run different rules; one killed an hour ago drops out of the table."""
+    loaded = RunInfo(11, 900.0, 950.0, "/etc/nm/config.yaml", 12, ("rules/a.yaml",), 50, 2)
+    other = dataclasses.replace(loaded, pid=22, rules=13, rule_files=("rules/a.yaml", "b.yaml"))
+    store.beat(Replica("a", "node-1", 11, 900.0, run=loaded), 1000.0)
+    store.beat(Replica("b", "node-2", 22, 900.0, run=loaded), 1000.0)
+    assert [r.run for r in store.replicas(1001.0)] == [loaded, loaded]
+    assert not mixed_setups(store.replicas(1001.0), 1001.0)
+    store.beat(Replica("b", "node-2", 22, 900.0, run=other), 1002.0)  # b reloaded other rules
+    assert [r.run for r in store.replicas(1003.0)] == [loaded, other]
+    assert mixed_setups(store.replicas(1003.0), 1003.0)
+    # a is killed: silent, no longer counted among the alive, then forgotten.
+    store.beat(Replica("b", "node-2", 22, 900.0, run=other), 1000.0 + STALE_AFTER + 1)
+    assert not mixed_setups(store.replicas(1000.0 + STALE_AFTER + 1), 1000.0 + STALE_AFTER + 1)
+    assert [r.id for r in store.replicas(1100.0)] == ["a", "b"]
+    store.beat(Replica("b", "node-2", 22, 900.0, run=other), 1001.0 + FORGET_REPLICAS)
+    assert [r.id for r in store.replicas(1001.0 + FORGET_REPLICAS)] == ["b"]
 
 
 def test_replicas_asking_at_the_same_instant_get_the_feed_once(postgres_url: str) -> None:

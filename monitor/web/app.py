@@ -27,11 +27,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from monitor.app import App
+from monitor.db import StateUnavailableError
 from monitor.durations import parse_duration
 from monitor.health import Health
 from monitor.metrics import REGISTRY
 from monitor.models import Severity
 from monitor.notify.render import safe_link
+from monitor.store import mixed_setups
 from monitor.web import auth
 from monitor.web.highlight import highlight
 from monitor.web.stories import SINCE, StoryFilters, story_card
@@ -167,11 +169,31 @@ class WebUI:
             return cookie
         return None
 
-    def _context(self, request: Request) -> dict[str, Any]:
-        now = time.time()
+    def _frame(self, request: Request) -> dict[str, Any]:
+        """What the page shows without reading the store: the loop, readiness, the actions."""
         ticked = self.clock()
+        token = self.app.config.http_token
+        session = self._session(request)
+        return {
+            "now": time.time(),
+            "alive": self.health.alive(ticked),
+            "ready": self.health.ready,
+            "tick_age": self.health.age(ticked),
+            "rules": sorted(r.info.id for r in self.app.rulebook.rules),
+            "token_configured": bool(token),
+            "can_act": session is not None,
+            "csrf": auth.csrf_token(token, session) if token and session else "",
+            "query": dict(request.query_params),
+            "done": request.query_params.get("done", ""),
+            "outage": None,
+        }
+
+    def _context(self, request: Request) -> dict[str, Any]:
+        frame = self._frame(request)
+        now = frame["now"]
         store, config = self.app.store, self.app.config
         query = request.query_params
+        replicas = store.replicas(now) if isinstance(config.state, str) else None
         rows = feed_rows(config.feeds, {s.name: s for s in store.feed_states()}, now)
         feeds = Page.of(query.get("feeds"), len(rows))
         counts = store.delivery_counts()
@@ -179,11 +201,10 @@ class WebUI:
         for status in counts:
             page = Page.of(query.get(status), counts[status])
             outbox[status] = (page, store.delivery_page(status, page.size, page.offset))
-        token = config.http_token
-        session = self._session(request)
         rulebook = self.app.rulebook
-        rule_ids = sorted(r.info.id for r in rulebook.rules)
-        filters = StoryFilters.read(query, [ladder.id for ladder in rulebook.ladders], rule_ids)
+        filters = StoryFilters.read(
+            query, [ladder.id for ladder in rulebook.ladders], frame["rules"]
+        )
         stories_page = page_number(query.get("stories"))
         story_rows = store.stories(
             filters.since_time(now),
@@ -205,6 +226,7 @@ class WebUI:
             for ladder in rulebook.ladders
         ]
         return {
+            **frame,
             "stories": [story_card(row, messages[row.id]) for row in story_rows[:PAGE_SIZE]],
             "stories_page": stories_page,
             "stories_older": len(story_rows) > PAGE_SIZE,
@@ -213,10 +235,6 @@ class WebUI:
             "ladders": rulebook.ladders,
             "severities": [severity.label for severity in Severity],
             "trends": trends,
-            "now": now,
-            "alive": self.health.alive(ticked),
-            "ready": self.health.ready,
-            "tick_age": self.health.age(ticked),
             "feeds": rows[feeds.offset : feeds.offset + feeds.size],
             "feeds_page": feeds,
             "failing": sum(1 for r in rows if r.failing),
@@ -224,23 +242,35 @@ class WebUI:
             "outbox": outbox,
             "release": lambda d: release(d, now),
             "silences": store.silences(now),
-            "rules": rule_ids,
-            "token_configured": bool(token),
-            "can_act": session is not None,
-            "csrf": auth.csrf_token(token, session) if token and session else "",
-            "query": dict(query),
-            "done": query.get("done", ""),
+            "replicas": replicas,
+            "alive_replicas": {r.id for r in replicas if r.alive(now)} if replicas else set(),
+            "this_replica": self.app.replica.id,
+            "mixed_setups": replicas is not None and mixed_setups(replicas, now),
         }
 
     async def page(self, request: Request) -> Response:
-        context = self._context(request)
-        if request.headers.get(LIVE_HEADER):
-            return _html(_ENV.get_template("live.html").render(context))
-        return _html(_ENV.get_template("page.html").render(context))
+        live = bool(request.headers.get(LIVE_HEADER))
+        try:
+            context = self._context(request)
+        except StateUnavailableError as exc:
+            # The database is away: say so where the stories and outbox would be. The live part
+            # answers 200 so the open page's script swaps it in; a fresh load is a 503.
+            context = {**self._frame(request), "outage": str(exc)}
+            status = 200 if live else 503
+        else:
+            status = 200
+        template = "live.html" if live else "page.html"
+        return _html(_ENV.get_template(template).render(context), status)
 
     async def story(self, request: Request) -> Response:
-        store = self.app.store
         story_id = request.path_params["story_id"]
+        try:
+            return self._story(story_id)
+        except StateUnavailableError as exc:
+            return _html(_ENV.get_template("refused.html").render(message=str(exc)), 503)
+
+    def _story(self, story_id: str) -> Response:
+        store = self.app.store
         row = store.story(story_id)
         if row is None:
             return _html(
@@ -295,7 +325,10 @@ class WebUI:
         try:
             form = await self._form(request)
             self._authorize(request, form)
-            done = action(form, time.time())
+            try:
+                done = action(form, time.time())
+            except StateUnavailableError as exc:
+                raise Refused(503, f"not done: {exc}") from None
         except Refused as refused:
             return _html(
                 _ENV.get_template("refused.html").render(message=str(refused)), refused.status
