@@ -91,6 +91,24 @@ class TestDiscriminators:
         coast = describe(item("Venezuela moves troops to its coast"), 0)
         assert (border.destination, coast.destination) == ("border", "coast")
 
+    @pytest.mark.parametrize(
+        ("text", "dead"),
+        [
+            ("US strike on a boat in the eastern Pacific, at least 3 dead", 3),
+            ("US military says five killed in strikes on two vessels", 5),
+            ("Strike on a vessel kills four, the campaign's toll rises to 87", 4),
+            ("EE.UU. ataca dos lanchas y deja cinco muertos", 5),
+            ("El ejército estadounidense mató a tres tripulantes", 3),
+            ("The campaign has killed 83 people since September", None),
+            ("Ya suman 68 muertos en la campaña", None),
+            ("Two survivors pulled from the water", None),
+        ],
+    )
+    def test_the_dead_of_this_occurrence_are_read_and_a_running_total_is_not(
+        self, text: str, dead: int | None
+    ) -> None:
+        assert describe(item(text), 0).killed == dead
+
     def test_the_sea_named_first_is_where_it_happened(self) -> None:
         """A strike "in the Caribbean, hours after a Pacific attack" is a Caribbean strike."""
         features = describe(item("US strikes vessel in Caribbean, hours after Pacific attack"), 0)
@@ -115,8 +133,29 @@ class TestDiscriminators:
     ) -> None:
         assert is_opinion(Item("f", "k", title, link, categories=categories))
 
-    def test_a_report_is_not_opinion(self) -> None:
-        assert not is_opinion(item("US strike kills three", link="https://x.example/world/a"))
+    @pytest.mark.parametrize(
+        "title",
+        [
+            "The bomber flights are a warning, not a strategy",
+            "Los bombardeos son un mensaje, no una defensa",
+            "The Herald view on the strikes: Congress must be heard",
+            "Washington should stop pretending this is about drugs",
+        ],
+    )
+    def test_a_headline_that_argues_is_opinion_without_a_label(self, title: str) -> None:
+        assert is_opinion(item(title))
+
+    @pytest.mark.parametrize(
+        "title",
+        [
+            "US strike kills three",
+            "Trump says Venezuelan airspace should be considered closed",
+            "Maduro: the country must prepare to defend its coast",
+            "Hegseth says the strikes 'must continue'",
+        ],
+    )
+    def test_a_report_is_not_opinion(self, title: str) -> None:
+        assert not is_opinion(item(title, link="https://x.example/world/a"))
 
 
 class TestSources:
@@ -217,6 +256,25 @@ class TestAssign:
         story = [member("US strike on boat in Caribbean leaves at least 3 dead")]
         found = place("Four killed in US strike on boat in the Caribbean, toll revised", "", story)
         assert found.story_id == "story_1"
+
+    def test_the_next_days_strike_told_with_the_same_template_is_another_story(self) -> None:
+        """One wire's words for Wednesday's strike (four dead) and Thursday's (five dead)."""
+        wednesday = TUESDAY.timestamp() + 86400
+        story = [
+            member(
+                "US military says four killed in strike on vessel in eastern Pacific",
+                "The U.S. military said on Wednesday it killed four people in a strike on a vessel.",
+                at=wednesday,
+            )
+        ]
+        found = place(
+            "US military says five killed in strikes on two vessels in eastern Pacific",
+            "The U.S. military said on Thursday it killed five people in strikes on two vessels.",
+            story,
+            at=wednesday + 86400,
+        )
+        assert found.story_id is None
+        assert "toll" in found.vetoed[0] and "day" in found.vetoed[0]
 
     def test_a_copy_without_its_credit_counts_for_the_wire(self) -> None:
         text = (
@@ -378,18 +436,22 @@ class TestLabelledStorySets:
     """Floors against regressions on the labelled story sets (README: how well it groups)."""
 
     @pytest.mark.parametrize(
-        ("name", "placed_f1", "sources_exact"),
-        [("stories_dev", 0.95, 0.6), ("stories_heldout", 0.93, 0.7)],
+        ("name", "placed_f1", "sources_exact", "opinion_placed"),
+        [
+            ("stories_dev", 0.95, 0.6, 2),
+            ("stories_heldout", 0.95, 0.75, 1),
+            ("stories_heldout2", 0.92, 0.55, 4),
+        ],
     )
     def test_clustering_stays_at_its_measured_level(
-        self, name: str, placed_f1: float, sources_exact: float
+        self, name: str, placed_f1: float, sources_exact: float, opinion_placed: int
     ) -> None:
         data = Path(__file__).resolve().parent / "data" / "stories" / f"{name}.jsonl"
         result = score(load_rulebook([RULES]), read_story_set(data))
         precision, recall = result.placed_precision, result.placed_recall
         assert 2 * precision * recall / (precision + recall) >= placed_f1, result.report()
         assert result.sources_exact / result.events >= sources_exact, result.report()
-        assert result.opinion_placed <= 2, result.report()
+        assert result.opinion_placed <= opinion_placed, result.report()
 
 
 class TestUnplacedReports:

@@ -104,6 +104,9 @@ def _soft_conflicts(item: Features, members: Sequence[Member]) -> list[str]:
     totals = {f.total for f in reports if f.total}
     if item.total and totals and item.total not in totals:
         found.append("total")
+    tolls = {f.killed for f in reports if f.killed}
+    if item.killed and tolls and item.killed not in tolls:
+        found.append("toll")  # a revised toll, or another occurrence's
     stated = {day for f in reports for day in f.days}
     if item.days and stated and _days_apart(item.days, stated) == 1:
         found.append("day")  # the next day's occurrence, or one day's report told a day late
@@ -180,6 +183,11 @@ def assign(
     best: tuple[float, Candidate] | None = None
     for candidate in candidates:
         conflicts = _hard_conflicts(item, candidate.members)
+        soft = _soft_conflicts(item, candidate.members)
+        if len(soft) >= 2:
+            # One revised figure is a revision; two discriminators at odds are the template of
+            # another occurrence (the next day's strike, with its own toll).
+            conflicts += soft
         if conflicts:
             vetoed.append(f"{candidate.story_id}: {', '.join(conflicts)} differ")
             continue

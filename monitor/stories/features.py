@@ -736,6 +736,23 @@ _TOTAL = re.compile(
     r"|(\d{1,4})\s+(?:people |personas )?(?:killed|dead|deaths|muertos|fallecidos)\s+"
     r"(?:in total|so far|since|desde|en total|hasta ahora)"
 )
+# The dead of this occurrence, not the campaign's running total ("killing four", "4 dead",
+# "cuatro muertos", "mato a tres"); number words are read as digits first.
+_KILLED = re.compile(
+    r"\b(?:killing|killed|kills|kill|leaving|left|mata|mato|matan|mataron|matando|deja|dejo)\s+"
+    r"(?:a\s+)?(?:at least |al menos |some |unos |all |los )?(\d{1,3})\b"
+    r"|\b(?:at least |al menos )?(\d{1,3})\s+(?:\w+\s+){0,2}?"
+    r"(?:killed|dead|die|died|muertos|muertas|fallecidos|muertes)\b"
+)
+_RUNNING_BEFORE = re.compile(
+    r"(?:total|toll|tally|cifra|balance|saldo|bringing|brings|suman|suma|ya son|eleva|elevan|"
+    r"elevando|asciende|ascienden|more than|mas de|over|tops?|passes|exceeding|surpass\w*|"
+    r"campaign|campana)\W+(?:\w+\W+){0,3}$"
+)
+_RUNNING_AFTER = re.compile(
+    r"^\W*(?:\w+\s+)?(?:in total|so far|since|desde|en total|hasta ahora|this year|"
+    r"in (?:the|its) (?:campaign|operation)|en (?:la|su) (?:campana|operacion))"
+)
 _WEEKDAYS = {
     "monday": 0,
     "tuesday": 1,
@@ -799,6 +816,19 @@ _OPINION_TITLE = re.compile(
     r"^\s*(?:opinion|analysis|editorial|column|commentary|op-ed|perspective|viewpoint|"
     r"opinion|analisis|columna|tribuna|punto de vista)\s*[:|\-\u2013\u2014]"
     r"|[|\-\u2013\u2014:]\s*(?:opinion|analysis|editorial|column|analisis|opinion)\s*$",
+)
+# Headlines that argue rather than report, unlabelled: a verdict ("The strikes are a message,
+# not a defense"), an outlet's view ("The Guardian view on ..."), or a "should" no one is
+# reported as saying ("Washington should act like it"; not "Trump says X should be closed").
+_ARGUING_TITLE = re.compile(
+    r"\b(?:is|are|was|were|es|son|fue)\s+(?:a |an |the |un |una )?\w+(?:\s+\w+)?,\s+(?:not|no)\s"
+    r"|^the [\w' ]+ view on\b"
+)
+_OUGHT = re.compile(r"\b(?:should|must|ought to|debe|deberia|deben|deberian)\b")
+_REPORTED_SPEECH = re.compile(
+    r"\b(?:says?|said|tells?|told|urges?|urged|asks?|asked|warns?|warned|calls?|called|insists?|"
+    r"dice|dijo|afirma|afirmo|asegura|aseguro|pide|pidio|advierte|advirtio|insta|insto)\b"
+    r"|[\"\u201c\u201d\u00ab\u00bb:]|(?<!\w)['\u2018\u2019]|['\u2018\u2019](?!\w)"  # not "Maduro's"
 )
 _OPINION_PATH = re.compile(
     r"/(?:opinion|opinions|opiniones|commentisfree|analysis|analisis|editorial|editorials|"
@@ -869,6 +899,7 @@ class Features:
     aircraft: tuple[str, ...] = ()
     ordinal: int | None = None
     total: int | None = None
+    killed: int | None = None  # the dead of this occurrence
     days: tuple[str, ...] = ()  # ISO dates of the weekdays the text names (resolved)
     seas: tuple[str, ...] = ()
     destination: str | None = None
@@ -882,6 +913,7 @@ class Features:
             "aircraft": list(self.aircraft),
             "ordinal": self.ordinal,
             "total": self.total,
+            "killed": self.killed,
             "days": list(self.days),
             "seas": list(self.seas),
             "destination": self.destination,
@@ -898,6 +930,7 @@ class Features:
             aircraft=tuple(str(a) for a in _list(data.get("aircraft"))),
             ordinal=_int(data.get("ordinal")),
             total=_int(data.get("total")),
+            killed=_int(data.get("killed")),
             days=tuple(str(d) for d in _list(data.get("days"))),
             seas=tuple(str(s) for s in _list(data.get("seas"))),
             destination=str(data["destination"]) if data.get("destination") else None,
@@ -917,7 +950,10 @@ def _int(value: object) -> int | None:
 
 def is_opinion(item: Item) -> bool:
     """Opinion, analysis, editorials and columns: they retell an occurrence, they do not report it."""
-    if _OPINION_TITLE.search(fold(item.title)):
+    title = fold(item.title)
+    if _OPINION_TITLE.search(title) or _ARGUING_TITLE.search(title):
+        return True
+    if _OUGHT.search(title) and not _REPORTED_SPEECH.search(title):
         return True
     if item.link:
         try:
@@ -978,6 +1014,17 @@ def _total(text: str) -> int | None:
     return int(found.group(1) or found.group(2))
 
 
+def _killed(text: str) -> int | None:
+    """The first toll of this occurrence the text states (a running total is not one)."""
+    spelt = _WORD_RE.sub(lambda m: NUMBER_WORDS.get(m.group(), m.group()), text)
+    for found in _KILLED.finditer(spelt):
+        number = int(found.group(1) or found.group(2))
+        before, after = spelt[max(0, found.start() - 40) : found.start()], spelt[found.end() :]
+        if number > 0 and not (_RUNNING_BEFORE.search(before) or _RUNNING_AFTER.match(after[:50])):
+            return number
+    return None
+
+
 def _days(text: str, at: datetime) -> tuple[str, ...]:
     """The dates of the weekdays named, each the latest such day on or before publication
     ("Hegseth said Sunday the military struck a boat Friday": both days)."""
@@ -1023,7 +1070,8 @@ def _fnv(text: str) -> int:
 def describe(item: Item, at: float) -> Features:
     """The features of `item`, whose occurrence is dated `at` (unix time)."""
     title = fold(item.title)
-    body = fold(lead(item))
+    first_sentence = lead(item)
+    body = fold(first_sentence)
     both = f"{title} . {body}"
     # The sea named first is where it happened ("strike in the Caribbean, hours after a Pacific
     # attack"); the others are recalled.
@@ -1031,10 +1079,11 @@ def describe(item: Item, at: float) -> Features:
     destinations = {_DESTINATIONS[d] for d in _first(_DESTINATION_RE, title, body)}
     when = datetime.fromtimestamp(at, UTC)
     return Features(
-        terms=_terms(item.title, lead(item)),
+        terms=_terms(item.title, first_sentence),
         aircraft=_aircraft(title, body),
         ordinal=_ordinal(title) or _ordinal(body),
         total=_total(both),
+        killed=_killed(title) or _killed(body),
         days=_days(f"{title} . {body}", when),
         seas=seas,
         destination=destinations.pop() if len(destinations) == 1 else None,
