@@ -18,7 +18,7 @@ from monitor.rules import load_rulebook
 from monitor.store import Store
 from monitor.stories import cluster, lifecycle
 from monitor.stories.evaluate import read_story_set, score
-from monitor.stories.features import describe, is_opinion
+from monitor.stories.features import describe, is_opinion, lead
 from monitor.stories.sources import outlet_of, source_of
 from monitor.stories.tracker import track
 from monitor.stories.unplaced import UnplacedReports
@@ -108,6 +108,30 @@ class TestDiscriminators:
         self, text: str, dead: int | None
     ) -> None:
         assert describe(item(text), 0).killed == dead
+
+    def test_dates_written_out_are_days_too_but_not_a_datelines(self) -> None:
+        """A follow-up searched for on Friday is about the Dec. 30 strike; "18 dic (EFE)" is
+        only when the wire filed."""
+        friday = datetime(2026, 1, 2, 20, 0, tzinfo=UTC).timestamp()
+        follow_up = describe(
+            item("Search for survivors", "The search for survivors of a Dec. 30 strike on Friday"),
+            friday,
+        )
+        spanish = describe(
+            item("Ataque", "Caracas, 2 ene (EFE).- El ataque del 30 de diciembre"), friday
+        )
+        assert follow_up.days == ("2025-12-30", "2026-01-02")
+        assert spanish.days == ("2025-12-30",)
+
+    def test_the_lead_is_the_first_sentence_abbreviations_and_datelines_aside(self) -> None:
+        summary = (
+            "Caracas, 18 ago (EFE).- The U.S. Navy sent Gen. Smith's ships on Sept. 6 toward the "
+            "coast. A second sentence follows."
+        )
+        assert lead(item("x", summary)) == (
+            "Caracas, 18 ago (EFE).- The U.S. Navy sent Gen. Smith's ships on Sept. 6 toward the "
+            "coast"
+        )
 
     def test_the_sea_named_first_is_where_it_happened(self) -> None:
         """A strike "in the Caribbean, hours after a Pacific attack" is a Caribbean strike."""

@@ -34,6 +34,8 @@ _SPACE = re.compile(r"\s")
 _ABBREVIATIONS = frozenset(
     {"mr", "mrs", "ms", "dr", "gen", "lt", "col", "sen", "rep", "st", "no", "vs", "jr", "sr"}
     | {"adm", "sgt", "maj", "capt", "gov", "pres", "sra", "dra", "gral"}
+    # "on Sept. 6", "the Dec. 30 strike"
+    | {"jan", "feb", "aug", "sep", "sept", "oct", "nov", "dec", "ene", "dic"}
 )
 
 _FOLD_CACHE: dict[str, str] = {}
@@ -76,8 +78,8 @@ def _ends_sentence(gap: str, previous: str, following: str) -> bool:
         return False
     # A full stop ends a sentence only when space follows it and the next word is not lowercase:
     # "EE.UU. mata", "U.S. Navy", "Gen. Padrino", "approx. five" are one sentence.
-    if not _SPACE.search(gap):
-        return False
+    if not _SPACE.search(gap) or "," in gap:
+        return False  # "EE.UU., Pete Hegseth"
     if following[:1].islower():
         return False
     if len(previous) == 1 and previous.isalpha():

@@ -18,16 +18,18 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from monitor.models import Item
+from monitor.rules.text import tokenize
 
 MAX_TEXT = 1200  # characters of summary/content read: the lead carries the occurrence
 MIN_LEAD_WORDS = 10
+MIN_SENTENCE_WORDS = 5
+_DATELINE_DASH = re.compile(r"[-\u2013\u2014]")  # "Puerto España, 16 nov (EFE).- ..."
 
 _WORD_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z¿¡\"“'])")
 
 STOP_WORDS = frozenset(
     [
@@ -769,6 +771,33 @@ _WEEKDAYS = {
     "sabado": 5,
     "domingo": 6,
 }
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan", "enero", "ene"),
+            ("february", "feb", "febrero"),
+            ("march", "mar", "marzo"),
+            ("april", "apr", "abril", "abr"),
+            ("mayo",),  # not "may": "may 5" is the verb before a number
+            ("june", "jun", "junio"),
+            ("july", "jul", "julio"),
+            ("august", "aug", "agosto", "ago"),
+            ("september", "sep", "sept", "septiembre", "setiembre"),
+            ("october", "oct", "octubre"),
+            ("november", "nov", "noviembre"),
+            ("december", "dec", "diciembre", "dic"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_CALENDAR_DATE = re.compile(
+    rf"\b(?P<month_en>{_MONTH_NAMES})\.?\s+(?P<day_en>[12]?\d|3[01])(?:st|nd|rd|th)?\b(?!\s*[:.,]?\d)"
+    rf"|\b(?P<day_es>[12]?\d|3[01])\s+(?:de\s+)?(?P<month_es>{_MONTH_NAMES})\b"
+    rf"|\b(?P<day_en2>[12]?\d|3[01])(?:st|nd|rd|th)\s+(?:of\s+)?(?P<month_en2>{_MONTH_NAMES})\b"
+)
 _WEEKDAY_RE = re.compile(r"\b(" + "|".join(_WEEKDAYS) + r")\b")
 _LAST_WEEK = re.compile(
     r"\b(?:last|previous|earlier|pasado|anterior)\s+(?:week|month|semana|mes)\b"
@@ -885,10 +914,22 @@ def words(text: str) -> list[str]:
 
 
 def lead(item: Item) -> str:
-    """The first sentence of the summary (or content): where the occurrence is stated."""
+    """The first sentence of the summary (or content): where the occurrence is stated. Cut
+    where the matcher cuts sentences ("U.S. Navy", "Gen. Caine" and "EE. UU." end none), and a
+    dateline alone ("NEW YORK, October 23. /TASS/.") is not the first sentence."""
     body = (item.summary or item.content)[:MAX_TEXT].strip()
-    first = _SENTENCE_END.split(body, maxsplit=1)[0]
-    return first
+    tokens = tokenize(body)
+    sentences = tokens.sentences
+    end = 0
+    while end < len(sentences):
+        sentence = sentences[end]
+        start = end
+        while end < len(sentences) and sentences[end] == sentence:
+            end += 1
+        following = body[tokens.ends[end - 1] : tokens.starts[end]] if end < len(sentences) else ""
+        if end - start >= MIN_SENTENCE_WORDS and not _DATELINE_DASH.search(following):
+            break
+    return body[: tokens.ends[end - 1]] if end else body
 
 
 @dataclass(frozen=True)
@@ -1025,10 +1066,32 @@ def _killed(text: str) -> int | None:
     return None
 
 
+def _calendar_dates(text: str, at: datetime) -> set[str]:
+    """Dates written out ("Dec. 30", "30 de diciembre"), in the latest year that puts them on
+    or before publication; not a dateline's ("Caracas, 18 dic (EFE)", "Nov 4 (Reuters)")."""
+    found = set()
+    for match in _CALENDAR_DATE.finditer(text):
+        if text[match.end() : match.end() + 3].lstrip().startswith("("):
+            continue
+        month_name = match.group("month_en") or match.group("month_es") or match.group("month_en2")
+        day = int(match.group("day_en") or match.group("day_es") or match.group("day_en2"))
+        month = _MONTHS[month_name]
+        for year in (at.year, at.year - 1):
+            try:
+                when = date(year, month, day)
+            except ValueError:
+                break
+            if when <= at.date() + timedelta(days=1):
+                found.add(when.isoformat())
+                break
+    return found
+
+
 def _days(text: str, at: datetime) -> tuple[str, ...]:
     """The dates of the weekdays named, each the latest such day on or before publication
-    ("Hegseth said Sunday the military struck a boat Friday": both days)."""
-    found: set[str] = set()
+    ("Hegseth said Sunday the military struck a boat Friday": both days), and the dates
+    written out ("the Dec. 30 strike", searched for on Friday)."""
+    found = _calendar_dates(text, at)
     for match in _WEEKDAY_RE.finditer(text):
         if _LAST_WEEK.search(text[max(0, match.start() - 30) : match.end() + 30]):
             continue
