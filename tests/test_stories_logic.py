@@ -199,6 +199,10 @@ class TestSources:
             ("MOSCOW, October 3 /TASS/. Russia condemned the strike.", "", "TASS"),
             ("CARACAS (ANSA/El Universal) - El gobierno denunció.", "", "ANSA"),
             ("The strike killed three, an official told Reuters.", "", "Reuters"),
+            ("The strike killed three.", "Kit Maher, CNN", "CNN"),
+            ("The strike killed three.", "Andrea Shalal/Reuters", "Reuters"),
+            ("The strike killed three.", "Ann Roe and Jo Poe/ABC News", "ABC News"),
+            ("The strike killed three.", "Jane Doe, John Roe", "example.co.uk"),
         ],
     )
     def test_credits_bylines_and_outlets(self, summary: str, author: str, expected: str) -> None:

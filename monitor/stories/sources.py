@@ -37,6 +37,8 @@ AGENCIES = {
     "ansa": "ANSA",
     "upi": "UPI",
     "anadolu": "Anadolu",
+    "anadolu agency": "Anadolu",
+    "aa": "Anadolu",
     "prensa latina": "Prensa Latina",
     "tass": "TASS",
     "kyodo": "Kyodo",
@@ -106,6 +108,13 @@ _IP_HOST = re.compile(r"^[\d.]+$|:")
 # Names whose site is spelt otherwise ("New York Times" is nytimes.com).
 _KEY_ALIASES = {"newyorktimes": "nytimes", "wallstreetjournal": "wsj", "cnnenespanol": "cnnespanol"}
 _BYLINE = re.compile(r"^(?:by\s+|por\s+)?(" + _NAMES + r")(?:\s+staff|\s+reporters?)?\.?$", re.I)
+# "Kit Maher, CNN", "Andrea Shalal/Reuters", "Darren Bahaw and Stephon Nicholas, Newsday": the
+# last part of a byline, when it names an organisation rather than a person.
+_BYLINE_TAIL = re.compile(r"(?:^|[,/])\s*([^,/]{2,40}?)\s*$")
+_OUTLET_NAME = re.compile(
+    r"^[A-Z]{2,5}\b|\b(?:News|Newsday|Herald|Times|Post|Journal|Press|Tribune|Telegraph|Guardian|"
+    r"Gazette|Chronicle|Daily|Radio|TV|Televisi[oó]n|Noticias|Diario|Prensa)\b"
+)
 _CREDIT_WINDOW = 160  # characters at the start of a text where a dateline credit stands
 
 _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "gov", "ac", "edu", "gob", "gouv", "ne"})
@@ -149,6 +158,19 @@ def agency_credited(item: Item) -> str | None:
     return None
 
 
+def byline_credited(item: Item) -> str | None:
+    """The organisation the end of the item's byline names ("Jack Guy, CNN" -> CNN, "Paul
+    Godfrey, UPI" -> UPI), if any: a copy carries its original's byline."""
+    tail = _BYLINE_TAIL.search(item.author.strip())
+    if tail is None:
+        return None
+    name = tail.group(1)
+    agency = AGENCIES.get(name.lower())
+    if agency is not None:
+        return agency
+    return name if _OUTLET_NAME.search(name) else None
+
+
 def outlet_credited(item: Item) -> str | None:
     """The outlet a dateline credit at the start of the item's text names ("(CNN) —"), if any."""
     for text in (item.summary, item.content[:_CREDIT_WINDOW]):
@@ -162,7 +184,7 @@ def outlet_credited(item: Item) -> str | None:
 def credited_source(item: Item) -> str | None:
     """The source a credit names (agency or outlet, then RSS `<source>`), if any: it stands
     whatever the text looks like."""
-    agency = agency_credited(item) or outlet_credited(item)
+    agency = agency_credited(item) or outlet_credited(item) or byline_credited(item)
     if agency is not None:
         return agency
     named = item.source.strip()
