@@ -14,9 +14,10 @@ import logging
 import shutil
 import sqlite3
 import sys
+import tempfile
 import textwrap
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,6 +43,7 @@ from monitor.health import (
 )
 from monitor.logs import RedactedStream, configure_logging, redact
 from monitor.migrations import current_version, migrate
+from monitor.models import CREATED, Alert, Item
 from monitor.noise import hold_reason
 from monitor.rules import Ladder, Rulebook, load_rulebook
 from monitor.statecopy import copy_state
@@ -642,6 +644,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         count, per_rule, alerted, explained = backtest(
             rulebook, store.iter_items(since), progress, explain=args.explain
         )
+        sent = _replay_stories(rulebook, store.iter_seen(since))
     if sys.stderr.isatty() and count:
         print(file=sys.stderr)
     for report in explained:
@@ -652,7 +655,32 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     print(f"{count} items since {args.since} ago; {len(alerted)} would have alerted")
     for rule in rulebook.rules:
         print(f"  {rule.info.id:<32} {per_rule.get(rule.info.id, 0)}")
+    created = [a for a in sent if a.event == CREATED]
+    print(
+        f"as stories, once per story: {len(created)} alerts created,"
+        f" {len(sent) - len(created)} updates"
+    )
+    latest = {alert.id: alert for alert in sent}  # each alert as its last message left it
+    for first in created:
+        last = latest[first.id]
+        sources = last.story.sources if last.story else 1
+        print(
+            f"  {last.rule.id}: [{first.item.feed}] {first.item.title}"
+            f" ({sources} sources, {last.version - 1} updates)"
+        )
     return 0
+
+
+def _replay_stories(rulebook: Rulebook, seen: Iterable[tuple[Item, float]]) -> list[Alert]:
+    """The messages `run` would have sent for these items: matched and grouped into stories in
+    the order they were first seen, on a throwaway state (the real one is only read)."""
+    from monitor.stories.replay import Seen, replay_items
+
+    with (
+        tempfile.TemporaryDirectory(prefix="news-monitor-backtest-") as tmp,
+        Store(Path(tmp) / "replay.db") as scratch,
+    ):
+        return replay_items(scratch, rulebook, (Seen(item, at) for item, at in seen))
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -570,6 +570,10 @@ class Store:
 
     def iter_items(self, since: float | None = None) -> Iterator[Item]:
         """Stored items first seen at or after `since` (unix time), oldest first."""
+        return (item for item, _seen in self.iter_seen(since))
+
+    def iter_seen(self, since: float | None = None) -> Iterator[tuple[Item, float]]:
+        """Stored items first seen at or after `since`, oldest first, with when they were."""
         query = "SELECT * FROM items"
         params: tuple[float, ...] = ()
         if since is not None:
@@ -577,7 +581,7 @@ class Store:
             params = (since,)
         for row in self.db.execute(query + " ORDER BY first_seen_at", params):
             published = row["published"]
-            yield Item(
+            item = Item(
                 feed=row["feed"],
                 key=row["key"],
                 title=row["title"],
@@ -586,6 +590,7 @@ class Store:
                 content=row["content"],
                 published=datetime.fromisoformat(published) if published else None,
             )
+            yield item, float(row["first_seen_at"])
 
     def count_items(self, since: float | None = None) -> int:
         if since is None:

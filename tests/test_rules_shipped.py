@@ -300,6 +300,56 @@ class TestAuthorCommands:
         assert "covert-action: [wire] CIA authorised to run covert action in Venezuela" in out
         assert "2 items since 1d ago; 1 would have alerted" in out
 
+    def test_backtest_counts_alerts_once_per_story_as_run_would_send_them(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Two outlets' reports of one strike and a wire copy are one alert, updated once when
+        the second outlet confirms it; the state backtested is only read."""
+        feeds = ("wire", "daily")
+        config = tmp_path / "config.yaml"
+        config.write_text(
+            f"state: {tmp_path / 'state.db'}\nrules: [{RULES}]\nfeeds:\n"
+            + "".join(f"  - {{name: {f}, url: 'http://127.0.0.1:9/{f}.xml'}}\n" for f in feeds)
+            + "notifiers: [{name: console, type: log}]\nroutes: [{notify: [console]}]\n",
+            encoding="utf-8",
+        )
+        wire = (
+            "WASHINGTON (AP) - The U.S. military struck a suspected drug boat in the Caribbean "
+            "on Tuesday, killing three people aboard, the Pentagon said."
+        )
+        reports = {
+            "wire": [("US strike on drug boat in Caribbean kills 3", wire, "https://apnews.com/a")],
+            "daily": [
+                (
+                    "Three dead as US hits suspected drug boat in the Caribbean",
+                    "Three people were killed on Tuesday when US forces struck a suspected "
+                    "drug-smuggling boat in the Caribbean, the Pentagon said.",
+                    "https://daily.example.org/b",
+                ),
+                (
+                    "US strike on drug boat in Caribbean kills 3",
+                    wire,
+                    "https://daily.example.org/c",
+                ),
+            ],
+        }
+        seen = time.time() - 3600
+        with Store(tmp_path / "state.db") as store:
+            for offset, feed in enumerate(feeds):
+                state = store.feed_state(feed, f"http://127.0.0.1:9/{feed}.xml")
+                stored = [
+                    Item(feed=feed, key=link, title=title, link=link, summary=summary)
+                    for title, summary, link in reports[feed]
+                ]
+                store.record_poll(state, stored, [], seen + offset)
+        before = (tmp_path / "state.db").read_bytes()
+        assert main(["backtest", "--config", str(config), "--since", "1d"]) == 0
+        out = capsys.readouterr().out
+        assert "3 items since 1d ago; 3 would have alerted" in out
+        assert "as stories, once per story: 1 alerts created, 1 updates" in out
+        assert "(2 sources, 1 updates)" in out.split("as stories")[1]
+        assert (tmp_path / "state.db").read_bytes() == before
+
     def test_backtest_and_test_explain_what_decided(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -16,13 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from monitor.config import FeedSettings
-from monitor.crunch import matches_for
 from monitor.errors import MonitorError
 from monitor.models import CREATED, Item
 from monitor.rules import Rulebook
 from monitor.store import Store
-from monitor.stories.tracker import track
+from monitor.stories.replay import Seen, replay_items
 
 
 @dataclass(frozen=True)
@@ -139,21 +137,18 @@ def read_story_set(path: Path) -> list[LabelledItem]:
 
 def replay(rulebook: Rulebook, labelled: list[LabelledItem]) -> dict[str, tuple[str, str]]:
     """Replay in published order; {item key: (story id, counted source)} and created scopes."""
-    ordered = sorted(labelled, key=lambda x: (x.item.published or datetime.min, x.line))
     placed: dict[str, tuple[str, str]] = {}
     with (
         tempfile.TemporaryDirectory(prefix="story-eval-") as tmp,
         Store(Path(tmp) / "s.db") as store,
     ):
-        for entry in ordered:
-            item = entry.item
-            assert item.published is not None
-            # As if first seen a minute after publication, in a feed polled on time.
-            now = item.published.timestamp() + 60
-            matched = matches_for([item], rulebook, now, None)
-            feed = FeedSettings(name=item.feed, url="http://127.0.0.1/", interval=300, timeout=20)
-            with store.transaction():
-                track(store, rulebook, (), feed, matched, now)
+        # As if first seen a minute after publication, in a feed polled on time.
+        seen = [
+            Seen(x.item, x.item.published.timestamp() + 60)
+            for x in labelled
+            if x.item.published is not None
+        ]
+        replay_items(store, rulebook, seen)
         rows = store.db.execute("SELECT item_key, story_id, source FROM story_items")
         for row in rows:
             placed[row["item_key"]] = (row["story_id"], row["source"])
