@@ -34,6 +34,7 @@ from bench.server import ServerProcess
 
 SECTIONS = (
     "pipeline",
+    "polls",
     "cycle",
     "peers",
     "transport",
@@ -75,6 +76,7 @@ class Sizes:
     lanes_alerts: int = 600
     lanes_delay: float = 1.0  # seconds per request of the slow receiver
     lanes_concurrency: tuple[int, ...] = (1, 4)
+    poll_feeds: int = 300  # polled one at a time, CPU per poll by outcome
 
 
 FULL = Sizes(
@@ -141,6 +143,7 @@ SMOKE = Sizes(
     lanes_alerts=20,
     lanes_delay=0.05,
     lanes_concurrency=(2,),
+    poll_feeds=10,
 )
 
 
@@ -724,8 +727,27 @@ def bench_lanes(sizes: Sizes) -> tuple[dict[str, Any], str]:
     return results, text
 
 
+def bench_polls(sizes: Sizes) -> tuple[dict[str, Any], str]:
+    """CPU per poll inside the daemon, by outcome (304, unchanged 200)."""
+    found = run_measurement(
+        "bench.polls", ["--feeds", str(sizes.poll_feeds), "--rounds", "3"], timeout=900
+    )
+    rows = [
+        [status, str(r["polls"]), _f(r["median_ms"], 2), _f(r["mean_ms"], 2)]
+        for status, r in sorted(found["by_status"].items())
+    ]
+    text = _table(
+        f"CPU per poll inside App.poll, one feed at a time, {sizes.poll_feeds:,} feeds "
+        f"(peak RSS {found['peak_rss_mb']:.0f} MB, load average {os.getloadavg()[0]:.1f})",
+        ["outcome", "polls", "median CPU ms", "mean CPU ms"],
+        rows,
+    )
+    return found, text
+
+
 RUNNERS: dict[str, Callable[[Sizes], tuple[dict[str, Any], str]]] = {
     "pipeline": bench_pipeline,
+    "polls": bench_polls,
     "cycle": bench_cycle,
     "peers": bench_peers,
     "transport": bench_transport,

@@ -13,7 +13,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def available_sections() -> list[str]:
     """The peers and the aiohttp transport come with the `bench` extra, which CI does not install."""
-    sections = ["pipeline", "cycle", "latency", "page", "stories", "processes", "replicas", "lanes"]
+    sections = [
+        "pipeline",
+        "polls",
+        "cycle",
+        "latency",
+        "page",
+        "stories",
+        "processes",
+        "replicas",
+        "lanes",
+    ]
     if all(importlib.util.find_spec(name) for name in ("reader", "feed2exec", "sgmllib")):
         sections.append("peers")
     if importlib.util.find_spec("httpx_aiohttp"):
@@ -52,6 +62,7 @@ class TestBenchSmoke:
             "Story step",
             "Whole processes",
             "Rulebook load",
+            "CPU per poll",
         )
         for title in titles:
             assert title in done.stdout
