@@ -123,14 +123,24 @@ async def profiled(work: Any, output: Path) -> Any:
     return result
 
 
-async def use_aiohttp_transport(app: Any) -> None:
-    """Swap the App's fetch client for one on the httpx-aiohttp transport (same Fetcher)."""
-    from httpx_aiohttp import AiohttpTransport
+def client_on(transport: str) -> Any:
+    """A client of the one HTTP seam on `transport`: "httpx-aiohttp" (what the daemon uses) or
+    "httpx" (httpx's own transport, httpcore and h11, for comparison)."""
+    import httpx
 
-    from monitor.feeds.fetch import CLIENT_LIMITS, Fetcher, make_client
+    from monitor.httpclient import CLIENT_LIMITS, make_client
+
+    if transport == "httpx":
+        return make_client(transport=httpx.AsyncHTTPTransport(limits=CLIENT_LIMITS))
+    return make_client()
+
+
+async def use_transport(app: Any, transport: str) -> None:
+    """Swap the App's fetch client for one on `transport` (same Fetcher)."""
+    from monitor.feeds.fetch import Fetcher
 
     await app.fetcher.client.aclose()
-    app.fetcher = Fetcher(make_client(transport=AiohttpTransport(limits=CLIENT_LIMITS)))
+    app.fetcher = Fetcher(client_on(transport))
 
 
 async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
@@ -146,8 +156,7 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "concurrency": args.concurrency,
     }
     async with App.open(config) as app:
-        if args.transport == "httpx-aiohttp":
-            await use_aiohttp_transport(app)
+        await use_transport(app, args.transport)
         if args.start == "cold":
             result["cold"] = await timed_cycle(app)
             # The cold cycle's alerts exceed one delivery batch: drain them before the steady runs.
@@ -180,7 +189,7 @@ def main() -> None:
     parser.add_argument("--rules", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--start", choices=("cold", "primed"), default="cold")
-    parser.add_argument("--transport", choices=("httpx", "httpx-aiohttp"), default="httpx")
+    parser.add_argument("--transport", choices=("httpx", "httpx-aiohttp"), default="httpx-aiohttp")
     parser.add_argument("--profile", help="write a pyinstrument profile of the steady runs here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-cycle-") as tmp:

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.cycle import prime, server_config, use_aiohttp_transport
+from bench.cycle import prime, server_config, use_transport
 from bench.proc import emit
 from bench.server import ServerProcess
 
@@ -33,8 +33,7 @@ async def measure(
     cpu: dict[str, list[float]] = {}
     profiler = cProfile.Profile() if profile else None
     async with App.open(config) as app:
-        if transport == "httpx-aiohttp":
-            await use_aiohttp_transport(app)
+        await use_transport(app, transport)
         prime(app, port)
         for feed in config.feeds:  # one untimed round: connections open, caches warm
             await app.poll(feed, respect_backoff=False)
@@ -66,7 +65,7 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", type=Path, help="write a cProfile of the timed polls here")
-    parser.add_argument("--transport", choices=("httpx", "httpx-aiohttp"), default="httpx")
+    parser.add_argument("--transport", choices=("httpx", "httpx-aiohttp"), default="httpx-aiohttp")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, ServerProcess(args.feeds) as server:
         found = asyncio.run(

@@ -1,5 +1,5 @@
-"""The transport question: the project's Fetcher on httpx's default transport vs on the
-`httpx-aiohttp` transport (and bare aiohttp as a ceiling), fetching the same feeds.
+"""The transport question: the project's Fetcher on httpx's own transport vs on the
+`httpx-aiohttp` transport it uses (and bare aiohttp as a ceiling), fetching the same feeds.
 
 Each client runs in its own measurement process. A first, untimed pass learns every feed's
 validators; each timed pass then does what a steady-state cycle does on the wire: conditional
@@ -80,14 +80,10 @@ async def measure(
 
             return await _passes(bare, urls, concurrency, runs)
 
-    from monitor.feeds.fetch import CLIENT_LIMITS, Fetcher, make_client
+    from bench.cycle import client_on
+    from monitor.feeds.fetch import Fetcher
 
-    transport = None
-    if client == "httpx-aiohttp":
-        from httpx_aiohttp import AiohttpTransport
-
-        transport = AiohttpTransport(limits=CLIENT_LIMITS)
-    fetcher = Fetcher(make_client(transport=transport))
+    fetcher = Fetcher(client_on(client))
 
     async def project(
         url: str, etag: str | None, modified: str | None

@@ -6,11 +6,16 @@ the same guard; webhooks refuse them) and never decompress (the Fetcher decodes 
 With `policy`, every connection, redirect hops included, opens only to addresses the policy
 allows (the SSRF guard, monitor/feeds/netguard.py). Total deadlines and size caps belong to the
 callers, which know them: `Fetcher.fetch` and the webhook's `_post`.
+
+Requests are carried by aiohttp (monitor/aiotransport.py) rather than httpcore. Only when the
+environment names a proxy (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) does a client keep httpx's own
+transport, which honours it.
 """
 
 from __future__ import annotations
 
 import email.utils
+import urllib.request
 from collections.abc import Mapping
 from datetime import UTC
 
@@ -24,6 +29,10 @@ CLIENT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=50)
 PHASE_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
+def _environment_proxy() -> bool:
+    return any(scheme in ("http", "https", "all") for scheme in urllib.request.getproxies())
+
+
 def make_client(
     *,
     user_agent: str = USER_AGENT,
@@ -31,8 +40,12 @@ def make_client(
     timeout: httpx.Timeout | float = PHASE_TIMEOUT,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
-    """An async client with the project's defaults; `transport` replaces httpx's own (the SSRF
-    guard's, `netguard.guarded_transport`), whose limits then apply."""
+    """An async client with the project's defaults; `transport` replaces the default one (the
+    SSRF guard's, `netguard.guarded_transport`)."""
+    if transport is None and not _environment_proxy():
+        from monitor.aiotransport import aiohttp_transport  # only commands that fetch load aiohttp
+
+        transport = aiohttp_transport()
     return httpx.AsyncClient(
         headers={"User-Agent": user_agent, **(headers or {})},
         follow_redirects=False,

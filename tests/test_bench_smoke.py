@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def available_sections() -> list[str]:
-    """The peers and the aiohttp transport come with the `bench` extra, which CI does not install."""
+    """The peers come with the `bench` extra, which CI does not install."""
     sections = [
         "pipeline",
         "polls",
@@ -23,11 +23,10 @@ def available_sections() -> list[str]:
         "processes",
         "replicas",
         "lanes",
+        "transport",
     ]
     if all(importlib.util.find_spec(name) for name in ("reader", "feed2exec", "sgmllib")):
         sections.append("peers")
-    if importlib.util.find_spec("httpx_aiohttp"):
-        sections.append("transport")
     return sections
 
 

@@ -6,8 +6,8 @@ ceiling, because httpx would decompress them without one. The client comes from
 monitor/httpclient.py, the one HTTP seam.
 
 An answer whose body is not wanted (304, redirects, errors) is still read to its end when it is
-small: httpcore closes a connection whose response was closed unread, and a 304 would then cost
-every steady poll a new TCP (and TLS) handshake.
+small: the transport closes a connection whose response was closed unread, and a 304 would then
+cost every steady poll a new TCP (and TLS) handshake.
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ class Fetcher:
 
 
 async def _drain(response: httpx.Response) -> None:
-    """Read a small unwanted body to its end, so httpcore keeps the connection for the next
+    """Read a small unwanted body to its end, so the transport keeps the connection for the next
     request; a larger (or endless) one is left unread and the connection closed instead."""
     declared = response.headers.get("Content-Length", "").strip()
     if declared.isdigit() and int(declared) > DRAIN_BYTES:
