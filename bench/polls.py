@@ -3,7 +3,8 @@ server (a separate process), on a primed state, so each poll's CPU is its own.
 
 The server's mix gives 304s (feeds with validators) and unchanged 200s (feeds without, which
 resend the same body); the state is primed as a client that has just polled would remember it.
-Run: `python -m bench.polls --feeds 300 --rounds 3` (add `--profile out.txt` for a cProfile).
+Run: `python -m bench.polls --feeds 300 --rounds 3` (add `--profile out.txt` for a cProfile,
+`--transport httpx` for httpx's own transport instead of the aiohttp one the daemon uses).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import asyncio
 import cProfile
 import pstats
+import resource
 import statistics
 import tempfile
 import time
@@ -31,6 +33,7 @@ async def measure(
 
     config = load_config(server_config(workdir, port, feeds, rules=100, concurrency=1))
     cpu: dict[str, list[float]] = {}
+    kernel: dict[str, float] = {}  # system CPU, summed: the kernel samples it by clock tick
     profiler = cProfile.Profile() if profile else None
     async with App.open(config) as app:
         await use_transport(app, transport)
@@ -42,11 +45,14 @@ async def measure(
                 if profiler:
                     profiler.enable()
                 started = time.process_time()
+                system = resource.getrusage(resource.RUSAGE_SELF).ru_stime
                 outcome = await app.poll(feed, respect_backoff=False)
                 spent = time.process_time() - started
+                system = resource.getrusage(resource.RUSAGE_SELF).ru_stime - system
                 if profiler:
                     profiler.disable()
                 cpu.setdefault(outcome.status, []).append(spent)
+                kernel[outcome.status] = kernel.get(outcome.status, 0.0) + system
     if profiler and profile:
         with profile.open("w") as out:
             pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(60)
@@ -55,6 +61,8 @@ async def measure(
             "polls": len(spent),
             "median_ms": statistics.median(spent) * 1000,
             "mean_ms": statistics.fmean(spent) * 1000,
+            # Mostly the loopback send, which runs the receiving side's TCP path too.
+            "mean_system_ms": kernel[status] / len(spent) * 1000,
         }
         for status, spent in cpu.items()
     }

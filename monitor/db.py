@@ -135,6 +135,13 @@ class SqliteDatabase:
         pass  # one writer at a time already: the transaction began IMMEDIATE
 
     def batch(self, statements: Sequence[tuple[str, Params]], *, durable: bool = True) -> Fetched:
+        if len(statements) == 1:
+            # One statement is its own transaction in autocommit mode: no BEGIN and COMMIT to
+            # run (a third of a steady poll's recording). The lock still keeps it out of
+            # another thread's transaction on this connection.
+            with self._writing:
+                cursor = self.conn.execute(*statements[0])
+                return Fetched(cursor.fetchall(), cursor.rowcount)
         with self.transaction(durable=durable):
             for sql, params in statements:
                 cursor = self.conn.execute(sql, params)

@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def available_sections() -> list[str]:
-    """The peers come with the `bench` extra, which CI does not install."""
+    """The peers come with the `bench` extra, which CI does not install. The transport section
+    (about 40 s under load) is left to `python -m bench`: the smoke run must fit its timeout."""
     sections = [
         "pipeline",
         "polls",
@@ -23,7 +24,6 @@ def available_sections() -> list[str]:
         "processes",
         "replicas",
         "lanes",
-        "transport",
     ]
     if all(importlib.util.find_spec(name) for name in ("reader", "feed2exec", "sgmllib")):
         sections.append("peers")
