@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import socket
 from collections.abc import AsyncIterator
 
@@ -20,11 +21,7 @@ import aiohttp
 import httpx
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.connector import AddrInfoType, SocketFactoryType
-from httpx_aiohttp.transport import (
-    AiohttpResponseStream,
-    AiohttpTransport,
-    map_aiohttp_exceptions,
-)
+from httpx_aiohttp.transport import AiohttpResponseStream, AiohttpTransport
 
 from monitor.feeds.netguard import AddressPolicy, BlockedAddressError
 from monitor.httpclient import CLIENT_LIMITS
@@ -90,13 +87,13 @@ class _Stream(httpx.AsyncByteStream):
             async for chunk in self._inner:
                 yield chunk
         except aiohttp.ClientError as exc:
-            raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+            raise _httpx_error(exc) from exc
 
     async def aclose(self) -> None:
         try:
             await self._inner.aclose()
         except aiohttp.ClientError as exc:
-            raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+            raise _httpx_error(exc) from exc
 
 
 def _canonical_host(url: httpx.URL) -> httpx.URL:
@@ -113,10 +110,27 @@ def _canonical_host(url: httpx.URL) -> httpx.URL:
     return url if canonical == host else url.copy_with(host=canonical)
 
 
+def _httpx_error(exc: aiohttp.ClientError) -> httpx.TransportError:
+    """The httpx error that says what happened (httpx-aiohttp's own map reports a refused
+    connection as a connect timeout), with a message that ends in the cause."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        error = exc.os_error
+        # asyncio words a refused connect "Connect call failed (address)": say what errno says.
+        number = error.errno or 0
+        cause = os.strerror(number) if number > 0 else error.strerror or str(error)
+        return httpx.ConnectError(f"cannot connect to {exc.host}:{exc.port}: {cause}")
+    if isinstance(exc, aiohttp.ServerTimeoutError):
+        return httpx.ReadTimeout(str(exc) or "no answer in time")
+    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ServerDisconnectedError):
+        return httpx.ReadError(str(exc) or type(exc).__name__)
+    return httpx.RemoteProtocolError(str(exc) or type(exc).__name__)
+
+
 class _Transport(AiohttpTransport):
     """httpx-aiohttp, sending each header as the caller spelled it (the library passes httpx's
     lower-cased names) and mapping every aiohttp error to an httpx one (the library maps only
-    some and lets the rest, such as a response head aiohttp refuses, escape)."""
+    some, lets the rest, such as a response head aiohttp refuses, escape, and calls a refused
+    connection a timeout)."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if not isinstance(self.client, aiohttp.ClientSession):
@@ -124,25 +138,24 @@ class _Transport(AiohttpTransport):
         timeout = request.extensions.get("timeout", {})
         url = _canonical_host(request.url)  # the Host header keeps the URL's own spelling
         try:
-            with map_aiohttp_exceptions():
-                response = await self.client.request(
-                    request.method,
-                    str(url),
-                    headers=[
-                        (k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw
-                    ],
-                    data=request.content or None,
-                    allow_redirects=False,
-                    auto_decompress=False,
-                    compress=False,
-                    timeout=aiohttp.ClientTimeout(
-                        sock_connect=timeout.get("connect"),
-                        sock_read=timeout.get("read"),
-                        connect=timeout.get("pool"),
-                    ),
-                ).__aenter__()
+            response = await self.client.request(
+                request.method,
+                str(url),
+                headers=[
+                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw
+                ],
+                data=request.content or None,
+                allow_redirects=False,
+                auto_decompress=False,
+                compress=False,
+                timeout=aiohttp.ClientTimeout(
+                    sock_connect=timeout.get("connect"),
+                    sock_read=timeout.get("read"),
+                    connect=timeout.get("pool"),
+                ),
+            ).__aenter__()
         except aiohttp.ClientError as exc:
-            raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__) from exc
+            raise _httpx_error(exc) from exc
         return httpx.Response(
             status_code=response.status,
             headers=response.raw_headers,
