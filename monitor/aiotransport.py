@@ -137,6 +137,9 @@ class _Transport(AiohttpTransport):
             self.client = self.get_client()
         timeout = request.extensions.get("timeout", {})
         url = _canonical_host(request.url)  # the Host header keeps the URL's own spelling
+        if url.userinfo:
+            # httpx already sent the URL's credentials as Authorization; aiohttp refuses both.
+            url = url.copy_with(userinfo=b"")
         try:
             response = await self.client.request(
                 request.method,
