@@ -405,7 +405,7 @@ class TestRoles:
               all:
                 - any: [Venezuela, Venezuelan]
                 - did:
-                    what: [destroy, destroys, ~strike, ataque]
+                    what: [destroy, destroys, destroyed, ~strike, struck, ataque]
                     by: [US, American, estadounidense]
                     not_by: [Venezuelan troops, Venezuelan army, FANB]
         """
@@ -426,6 +426,19 @@ class TestRoles:
         assert fired(rulebook, "Venezuelan army says US strikes hit a radar") == ["us-strike"]
         assert fired(rulebook, "FANB denuncia ataque estadounidense en Venezuela") == ["us-strike"]
         assert fired(rulebook, "FANB destroys drug lab in Venezuela") == []
+
+    def test_a_pronoun_after_a_speech_verb_is_the_speaker(self, tmp_path: Path) -> None:
+        """In "the Venezuelan army said it destroyed", "it" is the army; a pronoun with nobody
+        named before it in its sentence has no doer."""
+        rulebook = rulebook_of(tmp_path, self.RULES)
+        said = "The Venezuelan army said it destroyed an airstrip used by US-bound drug planes"
+        assert fired(rulebook, said) == []
+        assert fired(rulebook, "US officials say they struck a Venezuelan airstrip") == [
+            "us-strike"
+        ]
+        assert fired(rulebook, "They destroyed a Venezuelan airstrip, US officials said") == [
+            "us-strike"
+        ]
 
     def test_explain_names_the_doer(self, tmp_path: Path) -> None:
         """A near miss says who did it; a match says which role decided."""

@@ -22,6 +22,7 @@ LABELLED = Path(__file__).resolve().parent / "data" / "labelled.jsonl"
 BLIND = Path(__file__).resolve().parent / "data" / "blind"
 REALWORLD = Path(__file__).resolve().parent / "data" / "realworld"
 CONFUSERS = Path(__file__).resolve().parent / "data" / "confusers_rules13.jsonl"
+CONFUSERS_THIRD = Path(__file__).resolve().parent / "data" / "confusers_rules13d.jsonl"
 
 
 def item(title: str, summary: str = "") -> Item:
@@ -69,11 +70,11 @@ class TestShippedRulebook:
 
     def test_it_stays_at_its_measured_level_on_the_real_world_held_out_half(self) -> None:
         """The held-out half, scored once at 0.895 / 0.847 and then half tuned on, now scores
-        0.940 / 0.954 (README): a floor against regressions, not a measure."""
+        0.947 / 0.954 (README): a floor against regressions, not a measure."""
         score = evaluate(
             load_rulebook([RULES]), read_labelled(REALWORLD / "realworld_heldout.jsonl")
         )
-        assert score.precision >= 0.93, score.report()
+        assert score.precision >= 0.94, score.report()
         assert score.recall >= 0.94, score.report()
 
     def test_it_holds_on_the_confusers_written_per_class(self) -> None:
@@ -89,12 +90,42 @@ class TestShippedRulebook:
 
     def test_it_stays_at_its_measured_level_on_the_second_held_out_set(self) -> None:
         """A second set of published headlines, collected blind and scored once after the
-        second round of tuning: precision 0.906, recall 0.812 (README). A floor, not the target."""
+        second round of tuning at precision 0.906, recall 0.812, then tuned on by class in the
+        third round: 0.955 / 0.946 (README). A floor against regressions, not a measure."""
         score = evaluate(
             load_rulebook([RULES]), read_labelled(REALWORLD / "realworld_heldout2.jsonl")
         )
-        assert score.precision >= 0.89, score.report()
-        assert score.recall >= 0.79, score.report()
+        assert score.precision >= 0.95, score.report()
+        assert score.recall >= 0.94, score.report()
+
+    def test_it_holds_on_the_third_rounds_confusers(self) -> None:
+        """Items written here per class of the third round (formal ruptures in new wordings,
+        strikes reported by their aftermath, the target's CIA claims, indirect preparations,
+        explainers, retellings): tuned on, so a floor against losing a class."""
+        examples = read_labelled(CONFUSERS_THIRD)
+        score = evaluate(load_rulebook([RULES]), examples)
+        assert score.precision >= 0.97, score.report()
+        assert score.recall >= 0.97, score.report()
+        negatives = {e.category for e in examples if e.label == "none"}
+        assert {"commentary", "reversal", "history", "venezuela_other"} <= negatives
+
+    @pytest.mark.parametrize(
+        "title",
+        [
+            # Explainers of ships and aircraft, and question headlines read from slugs.
+            "Así son los destructores que Estados Unidos envió frente a Venezuela",
+            "Como funcionan los cazas F-35 desplegados en Puerto Rico",
+            "Por que EEUU envio bombarderos B-52 al Caribe",
+            "What is the USS Gerald R. Ford, the carrier sent near Venezuela",
+            "Why did US fighter jets fly near Venezuela",
+            # Retellings of the operation that seized the leader.
+            "Caracas bond prices climb since US forces captured Maduro",
+            "Venezuelan exiles plan their return months after the raid that seized Maduro",
+        ],
+    )  # fmt: skip
+    def test_explainers_and_retellings_are_not_alerts(self, title: str) -> None:
+        """An explainer or a piece that retells a past operation reports no new step."""
+        assert load_rulebook([RULES]).match(item(title)) == []
 
     def test_the_real_world_set_keeps_only_headline_first_sentence_and_link(self) -> None:
         """No whole articles in tests/data: a headline, at most ~220 characters more, the URL;
@@ -170,6 +201,17 @@ class TestShippedRulebook:
              "bomber-show-of-force"),
             # Seizing the leader is the ground rung.
             ("US forces capture Maduro in a night raid on Caracas", "ground-operation"),
+            # "It" after "said" is the speaker: the actor's strike.
+            ("The Pentagon said it struck a military airfield in Venezuela", "strike-inside-target"),
+            # A strike known by its aftermath.
+            ("Así quedó la base aérea de La Carlota tras el bombardeo estadounidense",
+             "strike-inside-target"),
+            # "Illegal drugs" names the cargo; it does not question the strike's legality.
+            ("Hegseth announces a night strike on a smuggling vessel carrying illegal drugs in the Caribbean",
+             "lethal-boat-strike"),
+            # Declaring a neighbour's leader persona non grata is a rupture.
+            ("Venezuela declara persona non grata a la primera ministra de Trinidad y Tobago",
+             "diplomatic-rupture"),
         ],
     )  # fmt: skip
     def test_each_event_alerts_on_its_own_rung(self, title: str, rung: str) -> None:

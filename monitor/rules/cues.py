@@ -187,7 +187,11 @@ COMMENTARY_CUES: tuple[str, ...] = (
     "llama a la paz", "esfuerzos de paz", "respalda", "respaldo", "apoya", "defiende",
 )  # fmt: skip
 
-NOT_COMMENTARY_CUES: tuple[str, ...] = ()
+NOT_COMMENTARY_CUES: tuple[str, ...] = (
+    # "Illegal" naming the cargo or the trade, not the legality of a strike
+    "illegal drugs", "illegal narcotics", "illegal mining", "illegal fishing", "illegal migrants",
+    "illegal immigrants", "illegal crossings", "drogas ilegales", "mineria ilegal", "pesca ilegal",
+)  # fmt: skip
 
 COMMENTARY_LABELS: tuple[str, ...] = (
     "analysis", "opinion", "op-ed", "oped", "editorial", "explainer", "explained", "column",
@@ -196,6 +200,13 @@ COMMENTARY_LABELS: tuple[str, ...] = (
     "what to know", "what we know", "what you need to know", "everything you need to know",
     "lo que sabemos", "lo que hay que saber", "que se sabe",
     "how the", "timeline", "cronologia", "recap",
+    # Explainers of ships, aircraft and forces, and question headlines read from URL slugs,
+    # which lose their "?": "Asi son los buques...", "What is the USS...", "Por que EEUU..."
+    "asi son", "asi es", "asi funciona", "asi funcionan", "asi opera", "asi operan",
+    "como son", "como es", "como funciona", "como funcionan", "que es", "que son", "quien es",
+    "quienes son", "por que", "que hay detras", "what is", "what are", "why did", "why is",
+    "why are", "why was", "why were", "why does", "why do", "why has", "why trump", "how does",
+    "how do", "how big", "how powerful", "anatomy of",
 )  # fmt: skip
 
 BUILTIN_LISTS: dict[str, tuple[str, ...]] = {

@@ -586,6 +586,9 @@ _CLAUSE_STARTS = frozenset(
     ]
 )
 _AFTER_BY = 3  # words between "by" and the party named: "by two US Navy jets"
+# A clause opened by one of these after "said" / "says" ("the army said it destroyed the runway")
+# has the speaker for its doer: the party named nearest before the clause.
+_PRONOUNS = frozenset(["it", "they", "we", "he", "she"])
 
 
 @dataclass(frozen=True)
@@ -623,6 +626,8 @@ class Did(Node):
                 break
             clause -= 1
         before = [p for p in parties if clause <= p[0] and p[1] <= start]
+        if not before and clause > 0 and fold(words[clause]) in _PRONOUNS:
+            before = [p for p in parties if sentences[p[0]] == sentence and p[1] < clause]
         if before:
             return max(before, key=lambda p: (p[1], p[1] - p[0]))
         if after and after[0][0] == end:
