@@ -77,7 +77,11 @@ NOT_DENIAL_CUES: tuple[str, ...] = (
     "pese a negar", "a pesar de negar",
     "despite trump's denial", "despite his denial", "despite official denials",
     "pese a la negativa", "pese al desmentido", "a pesar de la negativa", "a pesar del desmentido",
-    "nothing is off the table", "nothing off the table", "nada esta descartado", "no descarta", "no descartó", "no descartan", "no lo descarta", "no niega", "no negó",
+    "nothing is off the table", "nothing off the table", "nada esta descartado",
+    # "Denies" as refuses: "denies overflight rights", "niega el permiso de sobrevuelo"
+    "denies overflight", "denied overflight", "denies landing", "denied landing",
+    "denies entry", "denied entry", "denies permission", "denied permission",
+    "niega el permiso", "nego el permiso", "niega permisos", "niega el sobrevuelo", "no descarta", "no descartó", "no descartan", "no lo descarta", "no niega", "no negó",
 )  # fmt: skip
 
 REVERSAL_CUES: tuple[str, ...] = (
@@ -169,6 +173,8 @@ COMMENTARY_CUES: tuple[str, ...] = (
     "prays for peace", "pray for peace", "ora por la paz", "pide por la paz", "what it means",
     "what this means", "means for", "que significa", "lo que significa", "a look back",
     "explained", "mapping", "in maps", "in charts", "en mapas", "en graficos", "a mistake", "historic mistake", "un error", "blunder",
+    "things to know", "cosas que saber", "claves para entender", "explicamos", "te explicamos",
+    "lo que se sabe", "lo que hay que saber",
     "demand answers", "demands answers", "demanded answers", "piden explicaciones",
     "exigen explicaciones", "pidieron explicaciones", "warns against", "warned against",
     "cautions against", "advierte contra", "advirtio contra", "she writes", "he writes",
@@ -198,7 +204,7 @@ COMMENTARY_LABELS: tuple[str, ...] = (
     "commentary", "comment", "perspective", "view", "viewpoint", "podcast", "fact check",
     "q&a", "analisis", "opinion", "columna", "tribuna", "editorial", "claves", "explicador",
     "what to know", "what we know", "what you need to know", "everything you need to know",
-    "lo que sabemos", "lo que hay que saber", "que se sabe",
+    "lo que sabemos", "lo que hay que saber", "que se sabe", "lo que se sabe",
     "how the", "timeline", "cronologia", "recap",
     # Explainers of ships, aircraft and forces, and question headlines read from URL slugs,
     # which lose their "?": "Asi son los buques...", "What is the USS...", "Por que EEUU..."
