@@ -35,6 +35,7 @@ from bench.server import ServerProcess
 SECTIONS = (
     "pipeline",
     "polls",
+    "matcher",
     "cycle",
     "peers",
     "transport",
@@ -77,6 +78,8 @@ class Sizes:
     lanes_delay: float = 1.0  # seconds per request of the slow receiver
     lanes_concurrency: tuple[int, ...] = (1, 4)
     poll_feeds: int = 300  # polled one at a time, CPU per poll by outcome
+    matcher_items: int = 2000  # a cold start's first items, then the same items warm
+    matcher_rules: tuple[int, ...] = (10, 1000, 10000)
 
 
 FULL = Sizes(
@@ -144,6 +147,8 @@ SMOKE = Sizes(
     lanes_delay=0.05,
     lanes_concurrency=(2,),
     poll_feeds=10,
+    matcher_items=50,
+    matcher_rules=(10,),
 )
 
 
@@ -556,14 +561,29 @@ def bench_processes(sizes: Sizes) -> tuple[dict[str, Any], str]:
     )
     result["rule_load"] = loads
     text += "\n" + _table(
-        "Rulebook load (parse, validate, compile; fresh process each)",
-        ["rules", "load s", "s per 1,000 rules", "peak RSS MB"],
+        "Rulebook load (parse, validate, compile; fresh process each), then from the cache",
+        [
+            "rules",
+            "load s",
+            "CPU s",
+            "CPU per 1,000",
+            "RSS MB",
+            "cached s",
+            "CPU s",
+            "CPU per 1,000",
+            "RSS MB",
+        ],
         [
             [
                 f"{int(count):,}",
                 _f(r["load_s"], 2),
-                _f(r["load_s"] * 1000 / int(count), 3),
+                _f(r["load_cpu_s"], 2),
+                _f(r["load_cpu_s"] * 1000 / int(count), 3),
                 _f(r["peak_rss_mb"], 0),
+                _f(r["cached_s"], 2),
+                _f(r["cached_cpu_s"], 2),
+                _f(r["cached_cpu_s"] * 1000 / int(count), 3),
+                _f(r["cached_peak_rss_mb"], 0),
             ]
             for count, r in loads["counts"].items()
         ],
@@ -751,9 +771,38 @@ def bench_polls(sizes: Sizes) -> tuple[dict[str, Any], str]:
     return found, text
 
 
+def bench_matcher(sizes: Sizes) -> tuple[dict[str, Any], str]:
+    """Matching alone, one fresh process per rulebook size: a cold start against the steady rate."""
+    results: dict[str, Any] = {}
+    rows = []
+    for rules in sizes.matcher_rules:
+        args = ["--cold", "--rules", str(rules), "--items", str(sizes.matcher_items)]
+        found = run_measurement("bench.matcher", [*args, "--repeats", "3"], timeout=900)
+        results[str(rules)] = found
+        rows.append(
+            [
+                f"{rules:,}",
+                _f(found["cold_items_per_s"], 0),
+                _f(found["steady_items_per_s"], 0),
+                f"{found['cold_over_steady']:.2f}x",
+                _f(found["peak_rss_mb"], 0),
+            ]
+        )
+    first = results[str(sizes.matcher_rules[0])]["steady_items_per_s"]
+    last = results[str(sizes.matcher_rules[-1])]["steady_items_per_s"]
+    text = _table(
+        f"Matcher, one core, CPU time: the first {sizes.matcher_items:,} items of a cold start, "
+        f"then the same items warm (load average {os.getloadavg()[0]:.1f})",
+        ["rules", "cold items/s", "steady items/s", "cold / steady time", "peak RSS MB"],
+        rows,
+    )
+    return results, text + f"\nlargest rulebook {first / last:.2f}x slower than the smallest"
+
+
 RUNNERS: dict[str, Callable[[Sizes], tuple[dict[str, Any], str]]] = {
     "pipeline": bench_pipeline,
     "polls": bench_polls,
+    "matcher": bench_matcher,
     "cycle": bench_cycle,
     "peers": bench_peers,
     "transport": bench_transport,

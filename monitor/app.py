@@ -19,17 +19,17 @@ from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
 
 from monitor.config import Config, FeedSettings
-from monitor.crunch import Crunch, RulePin, pin_rules
+from monitor.crunch import Crunch
 from monitor.dispatch import Channel, DispatchReport, Lane, Outbox, deliver_due
 from monitor.errors import ConfigError, MonitorError, StateError
 from monitor.feeds.article import ArticleFetcher
 from monitor.feeds.fetch import Fetcher, make_client
-from monitor.health import lock_path
+from monitor.health import lock_path, rulebook_cache_path
 from monitor.logs import register_secret
 from monitor.notify import build_notifier
 from monitor.notify.settings import NotifierSettings, looks_like_token
 from monitor.poll import PollOutcome, observe, poll_feed
-from monitor.rules import Rulebook
+from monitor.rules import Rulebook, RulePin, pinned_rulebook
 from monitor.statefile import check_intact, ensure_writable
 from monitor.store import FeedState, Replica, Store
 
@@ -127,7 +127,7 @@ class App:
         """Load the rules, lock the state file and open it; raises StateError with a sentence
         when the state file cannot be written or is damaged."""
         register_secrets(config)
-        rulebook, pin = pin_rules(list(config.rules))
+        rulebook, pin = pinned_rulebook(config.rules, rulebook_cache_path(config.state))
         lock = None
         if isinstance(config.state, Path):
             ensure_writable(config.state)

@@ -38,6 +38,7 @@ from monitor.health import (
     lock_path,
     read_run_info,
     replica_heartbeats,
+    rulebook_cache_path,
     run_info_path,
     stale_heartbeat,
 )
@@ -86,7 +87,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     rulebook: Rulebook | None = None
     if rule_paths is not None:
         try:
-            rulebook = load_rulebook(list(rule_paths))
+            cache = None if config is None else rulebook_cache_path(config.state)
+            rulebook = load_rulebook(rule_paths, cache)
         except ConfigError as exc:
             problems += _problems(exc)
         else:
@@ -302,7 +304,7 @@ def _replica_report(replicas: Sequence[Replica], now: float) -> str:
 def cmd_status(args: argparse.Namespace) -> int:
     config = _inspect(args)
     try:
-        rulebook: Rulebook | None = load_rulebook(list(config.rules))
+        rulebook: Rulebook | None = load_rulebook(config.rules, rulebook_cache_path(config.state))
         broken = None
     except MonitorError as exc:
         # The daemon keeps running on its last good rules; the operator still needs the rest.
@@ -487,7 +489,10 @@ def cmd_silence_add(args: argparse.Namespace) -> int:
         print(f"error: no feed named {args.feed!r} in {config.path}", file=sys.stderr)
         return 1
     try:
-        rule_ids = {rule.info.id for rule in load_rulebook(list(config.rules)).rules}
+        rule_ids = {
+            rule.info.id
+            for rule in load_rulebook(config.rules, rulebook_cache_path(config.state)).rules
+        }
     except MonitorError as exc:
         # Silencing must work in the middle of an incident, even while a rule file is broken.
         print(f"warning: cannot check the rule id, the rules do not load: {exc}", file=sys.stderr)
@@ -627,7 +632,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         print(f"error: --since: {exc}", file=sys.stderr)
         return 2
     config = _inspect(args)
-    rulebook = load_rulebook(list(config.rules))
+    rulebook = load_rulebook(config.rules, rulebook_cache_path(config.state))
     if isinstance(config.state, Path) and not config.state.exists():
         print(f"no state yet at {config.state}: nothing stored to backtest")
         return 0

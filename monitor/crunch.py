@@ -6,9 +6,9 @@ of this process until enough new items come in to pay for starting workers (a co
 of busy feeds); then it starts one worker per CPU this process may use and sends them the work,
 so the event loop only fetches and records. A steady cycle never pays for the start-up.
 
-Workers load the rulebook themselves from the rule files' paths, once per content digest, and
-check that what they read is what this process loaded (see `pin_rules`); when it is not (the files
-were edited since), that step runs here instead. At most two documents per worker wait in the
+Workers load the rulebook themselves, the way this process did (`pinned_rulebook`: from its
+cache when unchanged), once per digest, and check that what they read is what this process loaded;
+when it is not (the files were edited since), that step runs here instead. At most two documents per worker wait in the
 pool, so memory stays bounded whatever the cycle's size. Workers ignore SIGINT and SIGTERM (the
 daemon stops them after its in-flight polls are done) and exit when this process is gone.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import os
 import select
@@ -27,14 +26,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from monitor.errors import MonitorError, WorkerDied
 from monitor.feeds.parse import Entry, read_entries
 from monitor.models import Item
-from monitor.rules import Rulebook, load_rulebook
-from monitor.rules.load import rule_files
+from monitor.rules import Rulebook, RulePin, pinned_rulebook
 from monitor.stories.features import describe
 from monitor.stories.tracker import Matched, event_time
 
@@ -71,14 +68,6 @@ class Window:
     now: float
     max_age: float | None
     since: float | None = None
-
-
-@dataclass(frozen=True)
-class RulePin:
-    """The rule files a rulebook was loaded from, and a digest of their names and bytes."""
-
-    paths: tuple[Path, ...]
-    digest: str
 
 
 @dataclass(frozen=True)
@@ -151,31 +140,6 @@ def _matched(items: Sequence[Item], rulebook: Rulebook, window: Window) -> list[
     return matches_for(items, rulebook, window.now, window.max_age, window.since)
 
 
-def rules_digest(paths: Sequence[Path]) -> str:
-    """sha256 of the rule files found under `paths`: their names, sizes and bytes, in order."""
-    digest = hashlib.sha256()
-    for path in rule_files(list(paths)):
-        data = path.read_bytes()
-        digest.update(f"{path}\0{len(data)}\0".encode())
-        digest.update(data)
-    return digest.hexdigest()
-
-
-def pin_rules(paths: Sequence[Path]) -> tuple[Rulebook, RulePin | None]:
-    """Load the rulebook and pin it to its files' digest; no pin when a file changed while it
-    loaded (the digest before and after differ), and then only this process matches."""
-    try:
-        before = rules_digest(paths)
-    except (OSError, MonitorError):
-        before = None
-    rulebook = load_rulebook(paths)
-    try:
-        after = rules_digest(paths)
-    except (OSError, MonitorError):
-        return rulebook, None
-    return rulebook, RulePin(tuple(paths), after) if before == after else None
-
-
 class RulesMoved(Exception):
     """A worker found rule files other than those this process loaded: run the step here."""
 
@@ -215,7 +179,7 @@ def _rulebook(pin: RulePin) -> Rulebook:
     if _loaded is None or _loaded[0] != pin.digest:
         _loaded = None  # the old rulebook goes before the new one loads: one in memory at a time
         try:
-            rulebook, loaded = pin_rules(pin.paths)
+            rulebook, loaded = pinned_rulebook(pin.paths, pin.cache)
         except MonitorError:
             raise RulesMoved() from None
         if loaded is None or loaded.digest != pin.digest:

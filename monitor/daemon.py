@@ -37,7 +37,6 @@ from monitor import metrics
 from monitor.activity import Activity
 from monitor.app import App
 from monitor.config import Config, FeedSettings, load_config
-from monitor.crunch import RulePin, pin_rules
 from monitor.db import StateUnavailableError
 from monitor.dispatch import STATE_ERRORS, Lane
 from monitor.errors import MonitorError
@@ -47,10 +46,11 @@ from monitor.health import (
     forget_dead_replicas,
     heartbeat_path,
     polls_stalled,
+    rulebook_cache_path,
     run_info_path,
     write_run_info,
 )
-from monitor.rules import Rulebook
+from monitor.rules import Rulebook, RulePin, pinned_rulebook
 from monitor.rules.load import rule_files
 from monitor.statefile import Identity, damage, damaged_advice
 
@@ -87,7 +87,7 @@ def _span(seconds: float) -> str:
 
 def _load(path: Path) -> tuple[Config, Rulebook, RulePin | None]:
     config = load_config(path)
-    return config, *pin_rules(list(config.rules))
+    return config, *pinned_rulebook(config.rules, rulebook_cache_path(config.state))
 
 
 class Daemon:

@@ -95,6 +95,13 @@ def lock_path(state: Path | str) -> Path:
     return _beside(state, ".lock")
 
 
+def rulebook_cache_path(state: Path | str) -> Path:
+    """Where the compiled rules of the daemon whose state is `state` are cached (see
+    monitor/rules/cache.py): beside a SQLite state, in the temporary folder for a database URL,
+    like the other files of this host's processes."""
+    return _beside(state, ".rulebook")
+
+
 def run_info_path(state: Path) -> Path:
     """Where the daemon of a SQLite state says since when it runs and what it loaded (each
     replica of a PostgreSQL state says it in the replicas table, with its heartbeat)."""

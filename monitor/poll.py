@@ -18,12 +18,12 @@ from datetime import UTC, datetime
 from monitor import metrics
 from monitor.backoff import feed_retry_delay
 from monitor.config import FeedSettings, Route
-from monitor.crunch import Crunch, Document, RulePin, Window, is_stale
+from monitor.crunch import Crunch, Document, Window, is_stale
 from monitor.errors import FeedParseError, FetchError, WorkerDied
 from monitor.feeds.article import ArticleFetcher
 from monitor.feeds.fetch import Fetcher
 from monitor.models import Alert, Item
-from monitor.rules import Rulebook
+from monitor.rules import Rulebook, RulePin
 from monitor.store import FeedState, Store
 from monitor.stories.tracker import Matched, track
 

@@ -24,9 +24,10 @@ import pytest
 from bench.corpus import FeedModel, default_epoch, story_pool, write_rulebook
 from monitor.app import App
 from monitor.config import load_config
-from monitor.crunch import Crunch, Document, pin_rules
+from monitor.crunch import Crunch, Document
 from monitor.errors import FeedParseError
 from monitor.poll import PollOutcome
+from monitor.rules import pinned_rulebook
 from tests.feedgen import BOMBERS, rss
 from tests.servers import FeedServer, wait_until
 
@@ -254,7 +255,7 @@ HOSTILE = {
 
 async def read_through(crunch: Crunch, document: Document, rules: Path) -> Any:
     """What a poll gets from `document`: its items, or the FeedParseError's message."""
-    rulebook, pin = pin_rules([rules])
+    rulebook, pin = pinned_rulebook([rules])
     healthy = Document(HOSTILE["a healthy feed"], "warm-up", "http://127.0.0.1/", None)
     try:
         await crunch.read(healthy, rulebook, pin, None)  # starts the workers (start_items=0)

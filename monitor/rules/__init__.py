@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.models import TEXT_FIELDS, Item, Match
+from monitor.rules.cache import RulePin, load_pinned
 from monitor.rules.ladder import Ladder
-from monitor.rules.load import Example, Loaded, Rule, load
+from monitor.rules.load import Example, Loaded, Rule
 from monitor.rules.scanner import Scanner
 from monitor.rules.text import tokenize
 from monitor.rules.tree import Evidence, FieldScan
 
-__all__ = ["Ladder", "Rule", "Rulebook", "Verdict", "load_rulebook"]
+__all__ = ["Ladder", "Rule", "RulePin", "Rulebook", "Verdict", "load_rulebook", "pinned_rulebook"]
 
 
 @dataclass(frozen=True)
@@ -190,9 +191,19 @@ def _words(scans: dict[str, FieldScan], evidence: Evidence) -> tuple[str, ...]:
     return tuple(found.values())
 
 
-def load_rulebook(paths: Sequence[Path]) -> Rulebook:
-    """Read, validate and compile rule files and folders of *.yaml / *.yml (sorted).
+def pinned_rulebook(
+    paths: Sequence[Path], cache: Path | None = None
+) -> tuple[Rulebook, RulePin | None]:
+    """Read, validate and compile rule files and folders of *.yaml / *.yml (sorted), or take
+    them from `cache` when nothing changed (see monitor/rules/cache.py); with the pin worker
+    processes check they load the same rules. The one way rules are loaded.
 
     Raises RuleError whose message is "file:line: what is wrong".
     """
-    return Rulebook(load(list(paths)))
+    loaded, pin = load_pinned(paths, cache)
+    return Rulebook(loaded), pin
+
+
+def load_rulebook(paths: Sequence[Path], cache: Path | None = None) -> Rulebook:
+    """`pinned_rulebook` without the pin."""
+    return pinned_rulebook(paths, cache)[0]
