@@ -46,6 +46,9 @@ START_ITEMS = 600
 START_WINDOW = 10.0
 QUEUED_PER_WORKER = 2  # documents waiting per worker: bounds the memory the pool holds
 STOP_TIMEOUT = 10.0  # seconds a worker may take to finish its job when the pool stops
+# Seconds without a step after which the workers stop: after a burst they hold 140-180 MB, and
+# the next burst starts them again (from the rulebook cache, a fraction of a second each).
+IDLE_STOP = 60.0
 
 T = TypeVar("T")
 
@@ -210,6 +213,10 @@ def _run_match(pin: RulePin, items: Sequence[Item], window: Window) -> list[Matc
 # -- in this process ---------------------------------------------------------------------
 
 
+def _succeeded(warm_up: Future[None]) -> bool:
+    return warm_up.done() and not warm_up.cancelled() and warm_up.exception() is None
+
+
 def usable_cpus() -> int:
     """The CPUs this process may run on (its affinity mask, e.g. a container's cpuset)."""
     try:
@@ -222,12 +229,22 @@ class Crunch:
     """Runs the CPU steps of polls: in a thread here, or in worker processes once they pay.
 
     `workers`: how many worker processes (1 or fewer: never start any); `start_items`: new items
-    within START_WINDOW seconds that start them (0: from the first step on).
+    within START_WINDOW seconds that start them (0: from the first step on); `idle_stop`: seconds
+    without a step after which they stop.
     """
 
-    def __init__(self, workers: int | None = None, start_items: int = START_ITEMS) -> None:
+    def __init__(
+        self,
+        workers: int | None = None,
+        start_items: int = START_ITEMS,
+        idle_stop: float = IDLE_STOP,
+    ) -> None:
         self.workers = usable_cpus() if workers is None else workers
         self.start_items = start_items
+        self.idle_stop = idle_stop
+        self._busy = 0  # steps sent to the workers and not yet answered
+        self._last_step = 0.0  # time.monotonic() of the last step sent or answered
+        self._idle: asyncio.Task[None] | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._warming: list[Future[None]] = []
         self._slots = asyncio.Semaphore(max(1, self.workers) * QUEUED_PER_WORKER)
@@ -238,7 +255,7 @@ class Crunch:
     @property
     def running(self) -> bool:
         """Workers started and at least one of them ready (rules loaded): steps go to them."""
-        return self._pool is not None and any(w.done() for w in self._warming)
+        return self._pool is not None and any(_succeeded(w) for w in self._warming)
 
     async def read(
         self, document: Document, rulebook: Rulebook, pin: RulePin | None, eager: Window | None
@@ -277,6 +294,8 @@ class Crunch:
 
     def _count(self, items: int, pin: RulePin | None) -> None:
         """Start the workers once START_WINDOW seconds bring `start_items` new items."""
+        if self._pool is not None and not any(_succeeded(w) or not w.done() for w in self._warming):
+            self._lost(self._pool)  # no worker came up (the forkserver died, say)
         if self._pool is not None or self.workers <= 1 or pin is None:
             return
         now = time.monotonic()
@@ -307,6 +326,8 @@ class Crunch:
         # steps go on here rather than wait.
         self._warming = [self._pool.submit(_run_warm, pin) for _ in range(self.workers)]
         self.started += 1
+        self._last_step = time.monotonic()
+        self._idle = asyncio.get_running_loop().create_task(self._stop_when_idle(self._pool))
         self._recent.clear()
         self._recent_items = 0
         log.info(
@@ -330,6 +351,8 @@ class Crunch:
             except OSError as exc:  # the first submit starts the forkserver and the workers
                 self._unable(exc)
                 return await asyncio.to_thread(here)
+            self._busy += 1
+            self._last_step = time.monotonic()
             try:
                 return await asyncio.wrap_future(submitted)
             except RulesMoved:
@@ -340,6 +363,24 @@ class Crunch:
                     "a worker process died while reading this feed (killed, or out of memory); "
                     "nothing of it was recorded, and it is read again at its next poll"
                 ) from None
+            finally:
+                self._busy -= 1
+                self._last_step = time.monotonic()
+
+    async def _stop_when_idle(self, pool: ProcessPoolExecutor) -> None:
+        """Stop `pool`'s workers once no step was sent to them for `idle_stop` seconds."""
+        while self._pool is pool:
+            idle = time.monotonic() - self._last_step
+            if self._busy == 0 and idle >= self.idle_stop:
+                self._pool, self._warming = None, []
+                log.info(
+                    "no work for the worker processes in %.0f s: stopped (a burst of new items "
+                    "starts them again)",
+                    self.idle_stop,
+                )
+                await self._shut(pool)
+                return
+            await asyncio.sleep(max(self.idle_stop - idle, 0.05))
 
     def _unable(self, exc: OSError) -> None:
         """No worker processes here (no writable temporary folder, no /dev/shm): stay in this one."""
@@ -362,8 +403,14 @@ class Crunch:
     async def aclose(self) -> None:
         """Stop the workers: each finishes its running step (within STOP_TIMEOUT seconds)."""
         pool, self._pool = self._pool, None
-        if pool is None:
-            return
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        if pool is not None:
+            await self._shut(pool)
+
+    @staticmethod
+    async def _shut(pool: ProcessPoolExecutor) -> None:
         done = asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
         try:
             await asyncio.wait_for(done, STOP_TIMEOUT)

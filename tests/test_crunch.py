@@ -376,3 +376,97 @@ def test_workers_exit_when_the_daemon_is_killed(
         daemon.kill()
         daemon.wait()
     assert wait_until(lambda: not alive(workers), 15), alive(workers)
+
+
+def forkserver_workers() -> dict[int, int]:
+    """pid -> resident set size in bytes of each worker process of this test process: the
+    children of its forkserver."""
+    workers = {}
+    for pid in descendants(os.getpid()):
+        try:
+            parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            server = Path(f"/proc/{parent}/cmdline").read_bytes()
+            pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"multiprocessing.forkserver" in server:
+            workers[pid] = pages * os.sysconf("SC_PAGE_SIZE")
+    return workers
+
+
+async def until_stopped(pids: set[int]) -> None:
+    """Until none of `pids` runs, at most 60 s, with the event loop free to stop them."""
+    for _ in range(1200):
+        if not alive(pids):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"worker processes {alive(pids)} still run after 60 s")
+
+
+def test_idle_workers_stop_and_the_next_burst_starts_them_again(
+    feed_server: FeedServer, rules: Path, tmp_path: Path
+) -> None:
+    """The memory the workers hold is given back once they have no work; the next burst starts
+    new ones, which store and alert exactly what this process alone does."""
+    corpus = Corpus(feed_server)
+    reference = poll_all(write_config(tmp_path / "here", corpus.urls, rules), Crunch(0), corpus)
+    corpus = Corpus(feed_server, corpus.epoch)
+    there = write_config(tmp_path / "there", corpus.urls, rules)
+    crunch = Crunch(workers=2, start_items=0, idle_stop=1.0)
+    held: list[dict[int, int]] = []
+
+    async def cycles() -> list[list[PollOutcome]]:
+        app = App.open(load_config(there))
+        app.crunch = crunch
+        rounds = []
+        async with app:
+            for _ in range(2):
+                outcomes = [await app.poll(app.config.feeds[0], respect_backoff=False)]
+                await until_ready(crunch)
+                for feed in app.config.feeds[1:]:
+                    outcomes.append(await app.poll(feed, respect_backoff=False))
+                rounds.append(outcomes)
+                held.append(forkserver_workers())
+                await until_stopped(set(held[-1]))
+                assert not crunch.running
+                corpus.advance(8)
+        return rounds
+
+    pooled = asyncio.run(cycles())
+    assert crunch.started == 2
+    assert [len(workers) for workers in held] == [2, 2]
+    assert not set(held[0]) & set(held[1]), "the second burst has workers of its own"
+    assert all(rss > 20 * 2**20 for workers in held for rss in workers.values())
+    assert [o.new_items for o in pooled[1]] == [8] * FEEDS
+    assert [counts(r) for r in pooled] == [counts(r) for r in reference]
+    assert [alerts(r) for r in pooled] == [alerts(r) for r in reference]
+    assert stored(there) == stored(tmp_path / "here" / "config.yaml")
+
+
+def test_a_cycle_runs_in_the_daemon_when_workers_cannot_start(
+    big_corpus: Corpus, rules: Path, tmp_path: Path
+) -> None:
+    """A forkserver that cannot start (here: its socket path in TMPDIR is too long for a Unix
+    socket) leaves every step to `once`, which stores what it stores without workers."""
+    stores = {}
+    for name, workers in (("one-core", 1), ("no-forkserver", 2)):
+        config = write_config(tmp_path / name, big_corpus.urls, rules, concurrency=8)
+        config.write_text(config.read_text() + f"workers: {workers}\n")
+        temporary = tmp_path / name / ("t" * 110)
+        temporary.mkdir()
+        done = subprocess.run(
+            [sys.executable, "-m", "monitor", "once", "--config", str(config)],
+            cwd=config.parent,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "TMPDIR": str(temporary)},
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "Traceback" not in done.stderr
+        stores[name] = (stored(config), done.stderr)
+    assert "worker processes cannot start (AF_UNIX path too long)" in stores["no-forkserver"][1]
+    assert "cannot start" not in stores["one-core"][1]
+    assert len(stores["one-core"][0]) > 600  # enough new items to start workers
+    assert stores["no-forkserver"][0] == stores["one-core"][0]
