@@ -213,6 +213,14 @@ def _run_match(pin: RulePin, items: Sequence[Item], window: Window) -> list[Matc
 # -- in this process ---------------------------------------------------------------------
 
 
+def _stop_forkserver() -> None:
+    """End the forkserver too (about 60 MB with its imports); the next pool starts a new one.
+    multiprocessing offers no public way: `_stop` is what its own tests use."""
+    from multiprocessing import forkserver
+
+    forkserver._forkserver._stop()  # type: ignore[attr-defined]
+
+
 def _succeeded(warm_up: Future[None]) -> bool:
     return warm_up.done() and not warm_up.cancelled() and warm_up.exception() is None
 
@@ -245,6 +253,7 @@ class Crunch:
         self._busy = 0  # steps sent to the workers and not yet answered
         self._last_step = 0.0  # time.monotonic() of the last step sent or answered
         self._idle: asyncio.Task[None] | None = None
+        self._stopping = False  # idle workers and their forkserver are being stopped
         self._pool: ProcessPoolExecutor | None = None
         self._warming: list[Future[None]] = []
         self._slots = asyncio.Semaphore(max(1, self.workers) * QUEUED_PER_WORKER)
@@ -296,7 +305,7 @@ class Crunch:
         """Start the workers once START_WINDOW seconds bring `start_items` new items."""
         if self._pool is not None and not any(_succeeded(w) or not w.done() for w in self._warming):
             self._lost(self._pool)  # no worker came up (the forkserver died, say)
-        if self._pool is not None or self.workers <= 1 or pin is None:
+        if self._pool is not None or self._stopping or self.workers <= 1 or pin is None:
             return
         now = time.monotonic()
         if items:
@@ -370,15 +379,24 @@ class Crunch:
     async def _stop_when_idle(self, pool: ProcessPoolExecutor) -> None:
         """Stop `pool`'s workers once no step was sent to them for `idle_stop` seconds."""
         while self._pool is pool:
+            if not all(w.done() for w in self._warming):
+                self._last_step = time.monotonic()  # still loading the rules: not idle yet
             idle = time.monotonic() - self._last_step
             if self._busy == 0 and idle >= self.idle_stop:
+                # No new pool until this one and its forkserver are gone: a worker forked from
+                # a forkserver that then stops would look dead to its pool.
+                self._stopping = True
                 self._pool, self._warming = None, []
                 log.info(
                     "no work for the worker processes in %.0f s: stopped (a burst of new items "
                     "starts them again)",
                     self.idle_stop,
                 )
-                await self._shut(pool)
+                try:
+                    await self._shut(pool)
+                    await asyncio.to_thread(_stop_forkserver)
+                finally:
+                    self._stopping = False
                 return
             await asyncio.sleep(max(self.idle_stop - idle, 0.05))
 

@@ -394,6 +394,13 @@ def forkserver_workers() -> dict[int, int]:
     return workers
 
 
+def cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 async def until_stopped(pids: set[int]) -> None:
     """Until none of `pids` runs, at most 60 s, with the event loop free to stop them."""
     for _ in range(1200):
@@ -406,8 +413,8 @@ async def until_stopped(pids: set[int]) -> None:
 def test_idle_workers_stop_and_the_next_burst_starts_them_again(
     feed_server: FeedServer, rules: Path, tmp_path: Path
 ) -> None:
-    """The memory the workers hold is given back once they have no work; the next burst starts
-    new ones, which store and alert exactly what this process alone does."""
+    """The memory the workers and their forkserver hold is given back once they have no work;
+    the next burst starts new ones, which store and alert exactly what this process alone does."""
     corpus = Corpus(feed_server)
     reference = poll_all(write_config(tmp_path / "here", corpus.urls, rules), Crunch(0), corpus)
     corpus = Corpus(feed_server, corpus.epoch)
@@ -420,14 +427,16 @@ def test_idle_workers_stop_and_the_next_burst_starts_them_again(
         app.crunch = crunch
         rounds = []
         async with app:
-            for _ in range(2):
-                outcomes = [await app.poll(app.config.feeds[0], respect_backoff=False)]
-                await until_ready(crunch)
-                for feed in app.config.feeds[1:]:
+            for burst in range(2):
+                outcomes = []
+                for feed in app.config.feeds:
                     outcomes.append(await app.poll(feed, respect_backoff=False))
+                    if crunch.started > burst and not crunch.running:
+                        await until_ready(crunch)  # this burst's first poll started them
                 rounds.append(outcomes)
                 held.append(forkserver_workers())
-                await until_stopped(set(held[-1]))
+                servers = {p for p in descendants(os.getpid()) if b"forkserver" in cmdline(p)}
+                await until_stopped(set(held[-1]) | servers)
                 assert not crunch.running
                 corpus.advance(8)
         return rounds
