@@ -98,6 +98,23 @@ class TestShippedRulebook:
         assert score.precision >= 0.95, score.report()
         assert score.recall >= 0.94, score.report()
 
+    @pytest.mark.parametrize(
+        ("path", "precision", "recall"),
+        [
+            (REALWORLD / "realworld_heldout3.jsonl", 0.85, 0.79),
+            (BLIND / "handwritten3.jsonl", 0.87, 0.84),
+        ],
+    )
+    def test_it_stays_at_its_measured_level_on_the_third_held_out_sets(
+        self, path: Path, precision: float, recall: float
+    ) -> None:
+        """Published headlines (349) and items written by hand (168), collected blind after the
+        third round and scored once: 0.865 / 0.806 and 0.880 / 0.849 (README). Floors against
+        regressions, not a measure: the targets (0.95 / 0.90) are not met on them."""
+        score = evaluate(load_rulebook([RULES]), read_labelled(path))
+        assert score.precision >= precision, score.report()
+        assert score.recall >= recall, score.report()
+
     def test_it_holds_on_the_third_rounds_confusers(self) -> None:
         """Items written here per class of the third round (formal ruptures in new wordings,
         strikes reported by their aftermath, the target's CIA claims, indirect preparations,

@@ -469,6 +469,7 @@ class TestLabelledStorySets:
             ("stories_dev", 0.95, 0.6, 2),
             ("stories_heldout", 0.95, 0.75, 1),
             ("stories_heldout2", 0.92, 0.55, 4),
+            ("stories_heldout3", 0.91, 0.55, 3),
         ],
     )
     def test_clustering_stays_at_its_measured_level(
