@@ -104,7 +104,9 @@ class SqliteDatabase:
 
     def __init__(self, path: Path) -> None:
         # The daemon's heartbeat writes from a worker thread on this same connection: one
-        # thread's transaction at a time, or the other's BEGIN fails inside it.
+        # thread's transaction at a time, or the other's BEGIN fails inside it; and a statement
+        # outside any transaction waits for another thread's to end, or it would run inside
+        # it and vanish with it when that one rolls back.
         self._writing = threading.RLock()
         path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -114,10 +116,13 @@ class SqliteDatabase:
         self.conn.execute("PRAGMA busy_timeout=10000")
 
     def execute(self, sql: str, params: Params = ()) -> Result:
-        return self.conn.execute(sql, params)
+        # A write (RETURNING too) is done by the statement's first step, which runs here.
+        with self._writing:
+            return self.conn.execute(sql, params)
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> None:
-        self.conn.executemany(sql, rows)
+        with self._writing:
+            self.conn.executemany(sql, rows)
 
     @contextmanager
     def transaction(self, *, durable: bool = True) -> Iterator[None]:
