@@ -20,6 +20,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -591,9 +592,13 @@ def bench_processes(sizes: Sizes) -> tuple[dict[str, Any], str]:
     return result, text
 
 
-def run_replicas(args: list[str], count: int, feeds: int) -> list[dict[str, Any]]:
-    """`count` replica processes of bench.replicas, started together at a common time."""
-    start_at = time.time() + 5 + feeds / 1000  # time for each to load the config and rules
+def run_replicas(
+    args: list[str], count: int, start_at: float, on_start: Callable[[], None] | None = None
+) -> list[dict[str, Any]]:
+    """`count` replica processes of bench.replicas, started together at `start_at` (when
+    `on_start` is called too, in a thread)."""
+    timer = threading.Timer(max(0.0, start_at - time.time()), on_start or (lambda: None))
+    timer.start()
     procs = [
         subprocess.Popen(
             [
@@ -628,38 +633,82 @@ def run_replicas(args: list[str], count: int, feeds: int) -> list[dict[str, Any]
         if not lines:
             raise MeasurementError("a replica failed:\n" + "\n".join(err.splitlines()[-15:]))
         results.append(json.loads(lines[-1].removeprefix(RESULT_PREFIX)))
+    timer.join()
     return results
 
 
 def bench_replicas(sizes: Sizes) -> tuple[dict[str, Any], str]:
+    from bench.dbcost import SETTINGS, ServerCost, quiet_round_trip
     from tests.postgres import PostgresServer
 
     feeds = sizes.replica_feeds
     common = ["--feeds", str(feeds), "--rules", str(sizes.replica_rules)]
     results: dict[str, Any] = {}
     rows = []
+    profiles: list[tuple[str, list[dict[str, Any]]]] = []
 
-    def measure(label: str, port: int, state: str, count: int) -> None:
+    def measure(
+        label: str, port: int, state: str, count: int, cost: ServerCost | None = None
+    ) -> None:
         from monitor.store import Store
 
         admin(port, "/admin/advance", post=True)
         with Store(Path(state) if not state.startswith("postgresql:") else state) as store:
             # Every feed due at the start of the cycle, as if its interval had just passed.
             store.db.execute("UPDATE feeds SET claimed_at = NULL, lease_until = NULL")
-        runs = run_replicas(["--port", str(port), "--state", state, *common], count, feeds)
+        quiet = quiet_round_trip(state) if cost is not None else None
+        load = os.getloadavg()[0]
+        start_at = time.time() + 5 + feeds / 1000  # time for each to load the config and rules
+        runs = run_replicas(
+            ["--port", str(port), "--state", state, *common],
+            count,
+            start_at,
+            cost.start if cost is not None else None,
+        )
         wall = max(run["wall_s"] for run in runs)
         polled = sum(run["polled"] for run in runs)
-        results[label] = {"wall_s": wall, "polled": polled, "replicas": runs}
+        per_feed = max(polled, 1)
+        db_ms = sum(run["db_s"] for run in runs) / per_feed * 1000
+        trips = sum(run["db_round_trips"] for run in runs) / per_feed
+        result: dict[str, Any] = {
+            "wall_s": wall,
+            "polled": polled,
+            "replicas": runs,
+            "load_before": load,
+            "load_after": os.getloadavg()[0],
+            "db_ms_per_feed": db_ms,
+            "round_trips_per_feed": trips,
+        }
+        decomposed = "-"
+        if cost is not None and quiet is not None:
+            server = cost.stop(polled)
+            # The database's own cost: what the server spent executing, plus each round trip
+            # at the speed of one on an idle connection (not the wait for a CPU around it).
+            result.update(server, quiet_round_trip=quiet)
+            result["decomposed_ms_per_feed"] = (
+                server["server_exec_ms_per_feed"] + trips * quiet["fastest_tenth_ms"]
+            )
+            decomposed = (
+                f"{result['decomposed_ms_per_feed']:.2f} = "
+                f"{server['server_exec_ms_per_feed']:.2f} + "
+                f"{trips:.1f} x {quiet['fastest_tenth_ms']:.3f}"
+            )
+            profiles.append((label, server["top"]))
+        results[label] = result
         rows.append(
             [
                 label,
                 _f(wall),
                 _f(polled / wall, 0),
-                f"{sum(run['db_s'] for run in runs) / max(polled, 1) * 1000:.2f}",
-                f"{sum(run['db_round_trips'] for run in runs) / max(polled, 1):.1f}",
+                f"{db_ms:.2f}",
+                decomposed,
+                f"{result['lock_wait_ms_per_feed']:.2f}" if cost else "-",
+                f"{result['cluster_cpu_ms_per_feed']:.2f}" if cost else "-",
+                f"{trips:.1f}",
                 " / ".join(str(run["polled"]) for run in runs),
                 " / ".join(_f(run["cpu_s"]) for run in runs),
                 " / ".join(_f(run["peak_rss_mb"], 0) for run in runs),
+                f"{load:.1f}-{result['load_after']:.1f}",
             ]
         )
 
@@ -672,7 +721,7 @@ def bench_replicas(sizes: Sizes) -> tuple[dict[str, Any], str]:
                 timeout=1800,
             )
             measure("SQLite, 1 process", server.port, state, 1)
-        postgres = PostgresServer(durable=True).start()
+        postgres = PostgresServer(durable=True, settings=SETTINGS).start()
         try:
             with ServerProcess(feeds) as server:
                 state = postgres.url()
@@ -681,8 +730,10 @@ def bench_replicas(sizes: Sizes) -> tuple[dict[str, Any], str]:
                     ["--port", str(server.port), "--state", state, *common, "--prime"],
                     timeout=1800,
                 )
+                assert postgres.pid is not None
+                cost = ServerCost(state, postgres.pid)
                 for count in (1, 2, 3):
-                    measure(f"PostgreSQL, {count} replicas", server.port, state, count)
+                    measure(f"PostgreSQL, {count} replicas", server.port, state, count, cost)
         finally:
             postgres.remove()
     text = _table(
@@ -691,14 +742,25 @@ def bench_replicas(sizes: Sizes) -> tuple[dict[str, Any], str]:
             "state",
             "wall s",
             "feeds/s",
-            "db ms/feed",
+            "db ms/feed (measured at the seam)",
+            "db ms/feed decomposed = server exec + round trips x quiet round trip",
+            "waits for the recording lock, ms/feed",
+            "server CPU ms/feed",
             "round trips/feed",
             "polled",
             "CPU s",
             "peak RSS MB",
+            "load",
         ],
         rows,
     )
+    for label, top in profiles:
+        text += f"\n\n{label}: costliest statements (server execution, per polled feed)\n"
+        text += "\n".join(
+            f"  {entry['exec_ms_per_feed']:7.3f} ms  {entry['calls_per_feed']:5.2f} calls "
+            f"({entry['ms_per_call']:.3f} ms each)  {entry['query']}"
+            for entry in top
+        )
     return results, text
 
 

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from tests.servers import free_port
@@ -64,8 +65,9 @@ def ensure_installed() -> Path:
 class PostgresServer:
     """One cluster: `start()`, `url(database)`, `stop()` (also on restart tests: `start()` again)."""
 
-    def __init__(self, *, durable: bool = False) -> None:
-        # Tests trade durability for speed; a benchmark measuring the database keeps fsync on.
+    def __init__(self, *, durable: bool = False, settings: Sequence[str] = ()) -> None:
+        # Tests trade durability for speed; a benchmark measuring the database keeps fsync on
+        # (and may add `settings`, postgresql.conf lines, to profile it).
         self.durable = durable
         self.bin = ensure_installed()
         self.port = free_port()
@@ -75,7 +77,8 @@ class PostgresServer:
         if self.user is not None:
             shutil.chown(self.root, self.user)
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8")
-        settings = [
+        lines = [
+            *settings,
             "listen_addresses = '127.0.0.1'",
             f"port = {self.port}",
             f"unix_socket_directories = '{self.root}'",
@@ -83,9 +86,9 @@ class PostgresServer:
             "shared_buffers = 64MB",
         ]
         if not durable:
-            settings += ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]
+            lines += ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]
         with (self.data / "postgresql.conf").open("a") as conf:
-            conf.write("\n".join(settings) + "\n")
+            conf.write("\n".join(lines) + "\n")
 
     def _run(self, tool: str, *args: str) -> None:
         result = subprocess.run(

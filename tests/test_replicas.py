@@ -22,6 +22,7 @@ INTERVAL, LEASE = 60.0, 35.0
 @pytest.fixture
 def store(state: Path | str) -> Iterator[Store]:
     with Store(state) as opened:
+        opened.add_feeds([("wire", "https://wire.example.org/rss")], 900.0)
         yield opened
 
 
@@ -122,7 +123,8 @@ def test_each_replica_says_what_it_runs_and_long_silent_ones_are_forgotten(store
 
 def test_replicas_asking_at_the_same_instant_get_the_feed_once(postgres_url: str) -> None:
     """Eight replicas, each with its own connections, claim one due feed together: one wins."""
-    Store(postgres_url).close()
+    with Store(postgres_url) as first:
+        first.add_feeds([("wire", "https://wire.example.org/rss")], 900.0)
     start = threading.Barrier(8)
     wins: list[str] = []
     errors: list[BaseException] = []
