@@ -1258,13 +1258,12 @@ def shingles(text: str, size: int = 3) -> tuple[int, ...]:
     return tuple(sorted({_fnv(g) for g in grams if g}))
 
 
-def _copy_shingles(item: Item) -> tuple[int, ...]:
+def _copy_shingles(title: str, first_sentence: str) -> tuple[int, ...]:
     """Shingles of the lead: copies keep the first sentence and often rewrite the headline.
     A lead too short to tell copies apart is read with its headline."""
-    body = lead(item)
-    if len([w for w in words(body) if w not in STOP_WORDS]) >= MIN_LEAD_WORDS:
-        return shingles(body)
-    return shingles(f"{item.title} {body}")
+    if len([w for w in words(first_sentence) if w not in STOP_WORDS]) >= MIN_LEAD_WORDS:
+        return shingles(first_sentence)
+    return shingles(f"{title} {first_sentence}")
 
 
 def _fnv(text: str) -> int:
@@ -1295,7 +1294,7 @@ def describe(item: Item, at: float) -> Features:
         seas=seas,
         destination=destinations.pop() if len(destinations) == 1 else None,
         actor=_actor(both),
-        shingles=_copy_shingles(item),
+        shingles=_copy_shingles(item.title, first_sentence),
         opinion=is_opinion(item),
     )
 
