@@ -148,13 +148,18 @@ def idf_weights(document_frequency: Mapping[str, int], stories: int) -> dict[str
 
 
 def _score(
-    item: Features, rules: frozenset[str], at: float, candidate: Candidate, idf: Mapping[str, float]
+    item: Features,
+    rules: frozenset[str],
+    at: float,
+    candidate: Candidate,
+    idf: Mapping[str, float],
+    soft_conflicts: int,
 ) -> float:
     best = max(cosine(item.terms, m.features.terms, idf) for m in candidate.members)
     if rules:
         shared_rule = any(rules & m.rules for m in candidate.members)
         best += SHARED_RULE_BONUS if shared_rule else -NO_SHARED_RULE_PENALTY
-    best -= SOFT_CONFLICT_PENALTY * len(_soft_conflicts(item, candidate.members))
+    best -= SOFT_CONFLICT_PENALTY * soft_conflicts
     gap = min(abs(at - m.at) for m in candidate.members)
     best -= LATE_PENALTY_PER_DAY * max(0.0, gap / 86400.0 - 1.0)
     return best
@@ -215,7 +220,7 @@ def assign(
                 tuple(vetoed),
                 relabel,
             )
-        score = _score(item, rules, at, candidate, idf)
+        score = _score(item, rules, at, candidate, idf, len(soft))
         if best is None or score > best[0]:
             best = (score, candidate)
     threshold = JOIN_THRESHOLD if rules else CONFIRM_THRESHOLD
