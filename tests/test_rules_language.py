@@ -440,6 +440,49 @@ class TestRoles:
             "us-strike"
         ]
 
+    def test_a_spanish_verb_without_its_subject_is_the_speakers(self, tmp_path: Path) -> None:
+        """Spanish drops the subject: in "el ejército venezolano dijo que destruyó", the army
+        destroyed; a plural verb after a singular speaker ("denuncia que bombardearon") is
+        someone else's, so it stays no one named."""
+        rulebook = rulebook_of(
+            tmp_path,
+            """
+            rules:
+              - id: us-strike
+                match:
+                  all:
+                    - any: [Venezuela, venezolano]
+                    - did: {what: [destruyó, bombardearon], by: [EEUU], not_by: [ejército venezolano]}
+            """,
+        )
+        said = "El ejército venezolano dijo que destruyó una pista de aterrizaje en Venezuela"
+        assert fired(rulebook, said) == []
+        plural = "El ejército venezolano denuncia que bombardearon una base en Venezuela"
+        assert fired(rulebook, plural) == ["us-strike"]
+        assert fired(rulebook, "El ejército venezolano dijo que EEUU destruyó una pista") == [
+            "us-strike"
+        ]
+
+    def test_a_party_named_as_a_place_is_not_the_doer(self, tmp_path: Path) -> None:
+        """ "Explosions in Caracas and missiles falling": Caracas is where, not who; "Caracas
+        fires missiles" is Caracas's act."""
+        rulebook = rulebook_of(
+            tmp_path,
+            """
+            rules:
+              - id: us-strike
+                match:
+                  all:
+                    - any: [Venezuela, Caracas]
+                    - did: {what: [missiles, misiles], by: [US], not_by: [Caracas]}
+            """,
+        )
+        assert fired(rulebook, "Explosions in Caracas and missiles falling near the base") == [
+            "us-strike"
+        ]
+        assert fired(rulebook, "explosiones en caracas y caída de misiles") == ["us-strike"]
+        assert fired(rulebook, "Caracas fires missiles in a drill") == []
+
     def test_explain_names_the_doer(self, tmp_path: Path) -> None:
         """A near miss says who did it; a match says which role decided."""
         rulebook = rulebook_of(tmp_path, self.RULES)

@@ -52,6 +52,14 @@ DENIAL_CUES: tuple[str, ...] = (
     "does not want war", "walks back", "walked back", "walking back", "backtracks", "backtracked",
     "says no when asked", "said no when asked", "not on the table", "off the table", "not imminent", "isn't planning", "isn't preparing",
     "isn't considering", "aren't planning", "not planning to",
+    "has not been ordered", "have not been ordered", "not been ordered", "has not received orders",
+    "rejected media", "rejects media", "rejected the reports", "rejects the reports",
+    "rejected accounts", "rejects accounts", "declines to confirm", "declined to confirm",
+    "play down", "overblown", "exaggerated", "not a signal", "not a message", "not directed at",
+    "is only for", "are only for", "solely for", "no forces on the ground", "no troops on the ground",
+    "no boots on the ground", "does not have forces", "doesn't have forces", "did not order",
+    "didn't order", "did not see", "didn't see", "did not watch", "fog of war",
+    "no u.s. forces", "no us forces", "no american forces", "no u.s. troops", "no us troops",
     # Spanish
     "niega", "niegan", "nego", "negaron", "negado", "desmiente", "desmienten", "desmintio",
     "desmintieron", "nunca autorizo", "no autorizo", "descarta", "descartan", "descarto", "descartaron", "no hay planes",
@@ -66,6 +74,10 @@ DENIAL_CUES: tuple[str, ...] = (
     "no quiere una guerra", "no vamos a la guerra", "recula", "reculo", "se retracta", "se retracto", "no esta sobre la mesa", "no es inminente", "rechaza que", "rechazo que", "no esta preparando", "no prepara", "no esta planeando", "no planea", "no tiene intencion",
     "no contempla", "no considera", "no esta considerando", "not postured", "is not postured",
     "no ha decidido", "no ha tomado una decision",
+    "no ha recibido ordenes", "no ha recibido orden", "no recibio ordenes", "no ordeno", "no vio",
+    "no estaba mirando", "es solo para", "son solo para", "solo es para", "no esta dirigido",
+    "no va dirigido", "no iba dirigido", "no tiene fuerzas", "no hay fuerzas",
+    "confusion de la guerra", "niebla de la guerra",
 )  # fmt: skip
 
 NOT_DENIAL_CUES: tuple[str, ...] = (
@@ -113,6 +125,13 @@ REVERSAL_CUES: tuple[str, ...] = (
     "eases", "eased", "easing tensions", "prisoner swap", "prisoner exchange", "swap",
     "~pause", "no new strikes", "departs Caribbean", "departed Caribbean", "leaves Caribbean", "left Caribbean",
     "frees", "freed",
+    "withdraw from", "trims its", "trimmed its", "trims the", "scales down", "scaled down",
+    "reduces its deployment", "reduced its deployment", "reduces its presence", "reduce its presence", "reduces presence",
+    "reducing its presence", "cuts troop levels", "cutting troop levels", "cut troop levels",
+    "troop cuts", "out of the Caribbean", "moved north of", "alert level drops",
+    "alert level was lowered", "lowers the alert level", "lowered the alert level",
+    "return to their jobs", "resumption of flights", "resuming flights", "resume service",
+    "resumes service",
     "to the Mediterranean", "for the Mediterranean", "to the Middle East", "for the Middle East",
     # Spanish
     "regresa", "regresan", "regreso", "regresaron", "retorna", "retornan", "retorno",
@@ -130,6 +149,13 @@ REVERSAL_CUES: tuple[str, ...] = (
     "rumbo al mediterraneo", "hacia el mediterraneo", "levanta", "levantan", "levanto",
     "a sus hogares", "a sus casas", "baja la tension", "bajan las tensiones",
     "canje", "pausa", "pausan", "pauso", "libera", "libero", "liberan", "liberaron", "excarcela", "excarcelo",
+    "reduce presencia", "reduce su presencia", "reduce la presencia", "reduce despliegue",
+    "reduce su despliegue", "reduce el despliegue", "reducir su despliegue", "reducir el despliegue",
+    "reduccion de su despliegue", "reduccion del despliegue", "reduccion gradual", "reducido el volumen",
+    "reubica", "reubican", "reubico", "reubicar", "reubicacion", "fuera del caribe", "del caribe al norte",
+    "baja el nivel de alerta", "bajo el nivel de alerta", "reanudar vuelos", "reanudar sus vuelos",
+    "reanudar los vuelos", "reanudara sus vuelos", "reanudaran sus vuelos", "reanudacion de vuelos",
+    "reanudacion de los vuelos", "restablecimiento de operaciones", "restablecimiento de vuelos",
 )  # fmt: skip
 
 NOT_REVERSAL_CUES: tuple[str, ...] = (
@@ -141,6 +167,7 @@ NOT_REVERSAL_CUES: tuple[str, ...] = (
     "withdraws from talks", "withdrew from talks", "retira a su embajador", "retiro a su embajador",
     "retira a sus diplomaticos", "retiro a sus diplomaticos", "retira al personal",
     "retiro al personal", "retira su reconocimiento",
+    "survivor", "survivors", "sobreviviente", "sobrevivientes", "superviviente", "supervivientes",
 )  # fmt: skip
 
 COMMENTARY_CUES: tuple[str, ...] = (
@@ -180,6 +207,8 @@ COMMENTARY_CUES: tuple[str, ...] = (
     "cautions against", "advierte contra", "advirtio contra", "she writes", "he writes",
     "she argues", "he argues", "backfire", "backfires", "could backfire", "curb", "limitar los poderes", "inquiry",
     "investigation", "investigacion", "los riesgos", "riesgos de", "analista", "analistas", "no creo que", "creo que", "i think", "i don't think",
+    "get wrong", "gets wrong", "what most people", "what happens to", "what happens when",
+    "public reckoning", "i wrote", "legal doubts",
     # Spanish
     "legalidad", "ilegal", "ilegales", "ilegalidad", "audiencia",
     "cuestiona", "cuestionan", "cuestionamientos", "criticos",
@@ -188,6 +217,9 @@ COMMENTARY_CUES: tuple[str, ...] = (
     "escenario", "escenarios", "que pasaria",
     "riesgo de", "posibilidad de", "pide dialogo", "piden dialogo", "llama al dialogo",
     "llaman al dialogo", "insta al dialogo", "pide moderacion", "solucion pacifica",
+    "que pasa con", "que pasara con", "que ocurre con", "dudas legales", "dudas sobre la legalidad",
+    "en comentario", "en un comentario", "afirme que", "escribi que", "asi entrena", "asi entrenan",
+    "asi se entrena", "asi se entrenan",
     "salida pacifica", "encuesta", "sondeo", "aniversario", "legitimidad", "extrajudicial",
     "extrajudiciales", "demanda", "demandan", "zona de paz", "territorio de paz",
     "llama a la paz", "esfuerzos de paz", "respalda", "respaldo", "apoya", "defiende",
@@ -197,6 +229,8 @@ NOT_COMMENTARY_CUES: tuple[str, ...] = (
     # "Illegal" naming the cargo or the trade, not the legality of a strike
     "illegal drugs", "illegal narcotics", "illegal mining", "illegal fishing", "illegal migrants",
     "illegal immigrants", "illegal crossings", "drogas ilegales", "mineria ilegal", "pesca ilegal",
+    # A war scenario the target's forces prepare for is their step, not a forecast
+    "escenario belico", "escenario de guerra",
 )  # fmt: skip
 
 COMMENTARY_LABELS: tuple[str, ...] = (

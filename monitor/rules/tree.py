@@ -589,6 +589,13 @@ _AFTER_BY = 3  # words between "by" and the party named: "by two US Navy jets"
 # A clause opened by one of these after "said" / "says" ("the army said it destroyed the runway")
 # has the speaker for its doer: the party named nearest before the clause.
 _PRONOUNS = frozenset(["it", "they", "we", "he", "she"])
+# Spanish drops the subject: in "el ejército dijo que destruyó la pista" the verb opens the
+# clause after "que", and its doer is the speaker. Only a singular verb: a plural one
+# ("denuncia que bombardearon") is someone else's.
+_DROPPED_SUBJECT_AFTER = frozenset(["que"])
+# A party right after one of these is where the action happens, not who does it: "explosions
+# in Caracas and missiles falling", "explosiones en Caracas y caída de misiles".
+_LOCATIVES = frozenset(["in", "at", "near", "over", "across", "around", "en", "sobre", "cerca"])
 
 
 @dataclass(frozen=True)
@@ -625,8 +632,12 @@ class Did(Node):
             if fold(words[clause - 1]) in _CLAUSE_STARTS:
                 break
             clause -= 1
-        before = [p for p in parties if clause <= p[0] and p[1] <= start]
-        if not before and clause > 0 and fold(words[clause]) in _PRONOUNS:
+        before = [
+            p
+            for p in parties
+            if clause <= p[0] and p[1] <= start and not _placed(words, p[0], clause)
+        ]
+        if not before and clause > 0 and _speaker_does(words, clause, start):
             before = [p for p in parties if sentences[p[0]] == sentence and p[1] < clause]
         if before:
             return max(before, key=lambda p: (p[1], p[1] - p[0]))
@@ -672,6 +683,23 @@ class Did(Node):
             f"{_text(scan, start, end)!r} is done by {_text(scan, doer[0], doer[1])!r}, "
             f"one of {self.not_by.shown(describe)}"
         ]
+
+
+def _placed(words: Sequence[str], party: int, clause: int) -> bool:
+    """True when the party at `party` is named as a place ("in Caracas"), not as a doer."""
+    return party > clause and fold(words[party - 1]) in _LOCATIVES
+
+
+def _speaker_does(words: Sequence[str], clause: int, start: int) -> bool:
+    """True when the clause's doer is the speaker before it: it opens with a pronoun ("said it
+    destroyed"), or (Spanish) with the action itself, a singular verb after "que"."""
+    if fold(words[clause]) in _PRONOUNS:
+        return True
+    return (
+        clause == start
+        and fold(words[clause - 1]) in _DROPPED_SUBJECT_AFTER
+        and not fold(words[start]).endswith("n")
+    )
 
 
 def _text(scan: FieldScan, start: int, end: int) -> str:
