@@ -10,6 +10,7 @@ file, so the figures are those the daemon would give.
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -47,6 +48,11 @@ class StoryScore:
     events_per_scope: Counter[str] = field(default_factory=Counter)
     opinion_placed: int = 0
     opinion: int = 0
+    # A `min_sources: 3` rule: right for an event when it fires once if the event's items name at
+    # least three independent sources, and never otherwise.
+    confirmed_right: int = 0
+    confirmed_events: int = 0
+    wrong_confirmed: list[str] = field(default_factory=list)
     wrong_sources: list[str] = field(default_factory=list)
     split_events: list[str] = field(default_factory=list)
     merged_stories: list[str] = field(default_factory=list)
@@ -73,10 +79,15 @@ class StoryScore:
                 f"created alerts per event, {scope}: {per_event:.2f}"
                 f" ({self.created[scope]} for {self.events_per_scope[scope]} events)"
             )
+        lines.append(
+            f"min_sources: 3 right for {self.confirmed_right}/{len(self.wrong_confirmed) + self.confirmed_right}"
+            f" events ({self.confirmed_events} events have at least three sources)"
+        )
         if details:
             lines += [f"  split: {e}" for e in self.split_events]
             lines += [f"  merged: {m}" for m in self.merged_stories]
             lines += [f"  sources: {w}" for w in self.wrong_sources]
+            lines += [f"  min_sources 3: {w}" for w in self.wrong_confirmed]
         return "\n".join(lines)
 
 
@@ -205,10 +216,8 @@ def score(rulebook: Rulebook, labelled: list[LabelledItem]) -> StoryScore:
         named = {str(gold[k].event) for k in members}
         if len(named) > 1 and not story.startswith("alone:"):
             result.merged_stories.append(f"{story}: {sorted(named)}")
-    event_of_story = {
-        story: Counter(str(gold[k].event) for k in members).most_common(1)[0][0]
-        for story, members in by_cluster.items()
-    }
+    event_of_story = {story: _event_of(members, gold) for story, members in by_cluster.items()}
+    _score_confirmation(result, by_event, by_cluster, event_of_story, gold, placed)
     seen_event_scope: set[tuple[str, str]] = set()
     for key, (story, scope) in placed.items():
         if not key.startswith("created\x00"):
@@ -219,3 +228,50 @@ def score(rulebook: Rulebook, labelled: list[LabelledItem]) -> StoryScore:
     for _event, scope in seen_event_scope:
         result.events_per_scope[scope] += 1
     return result
+
+
+def _event_of(members: set[str], gold: dict[str, LabelledItem]) -> str:
+    """The event most of a story's items report; on a tie, the one its first item reports."""
+    counts = Counter(str(gold[k].event) for k in members)
+    first: dict[str, int] = {}
+    for k in sorted(members, key=lambda k: (_time(gold[k]), k)):
+        first.setdefault(str(gold[k].event), len(first))
+    return max(counts, key=lambda event: (counts[event], -first[event]))
+
+
+def _time(labelled: LabelledItem) -> float:
+    published = labelled.item.published
+    return published.timestamp() if published else math.inf
+
+
+def _score_confirmation(
+    result: StoryScore,
+    by_event: dict[str, set[str]],
+    by_cluster: dict[str, set[str]],
+    event_of_story: dict[str, str],
+    gold: dict[str, LabelledItem],
+    placed: dict[str, tuple[str, str]],
+) -> None:
+    """How a `min_sources: 3` rule would do: it fires once for a story when the story counts three
+    independent sources (every item placed in it counts, whatever its label)."""
+    sources: dict[str, set[str]] = defaultdict(set)
+    for key, (story, source) in placed.items():
+        if "\x00" not in key:
+            sources[story].add(source)
+    fired: Counter[str] = Counter(
+        event_of_story[story]
+        for story in by_cluster
+        if not story.startswith("alone:") and len(sources[story]) >= 3
+    )
+    for event, members in sorted(by_event.items()):
+        if not any(k in placed for k in members):
+            continue  # no rule alerts on it: a min_sources rule has nothing to hold
+        labelled = {gold[k].independent_source or gold[k].item.feed for k in members}
+        confirmed = len(labelled) >= 3
+        result.confirmed_events += confirmed
+        if fired[event] == (1 if confirmed else 0):
+            result.confirmed_right += 1
+        else:
+            result.wrong_confirmed.append(
+                f"{event}: {len(labelled)} sources labelled, fired {fired[event]} times"
+            )
