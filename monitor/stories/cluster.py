@@ -27,7 +27,7 @@ JOIN_THRESHOLD = 0.38
 # Weekdays resolve against each outlet's publication time, which time zones and "announced on
 # Sunday a strike on Friday" blur by a day or two; occurrences further apart are distinct.
 MIN_DAYS_APART = 2
-COPY_THRESHOLD = 0.55  # shingle overlap from which an item is a copy of another's text
+COPY_THRESHOLD = 0.5  # shingle overlap from which an item is a copy of another's text
 SHARED_RULE_BONUS = 0.1
 NO_SHARED_RULE_PENALTY = 0.25
 # An unmatched item must be this close to a story to confirm it: about what the join bar asks
@@ -104,8 +104,8 @@ def _soft_conflicts(item: Features, members: Sequence[Member]) -> list[str]:
     totals = {f.total for f in reports if f.total}
     if item.total and totals and item.total not in totals:
         found.append("total")
-    tolls = {f.killed for f in reports if f.killed}
-    if item.killed and tolls and item.killed not in tolls:
+    tolls = [(f.killed, f.killed_at_least) for f in reports if f.killed]
+    if item.killed and tolls and not any(_same_toll(item, *toll) for toll in tolls):
         found.append("toll")  # a revised toll, or another occurrence's
     stated = {day for f in reports for day in f.days}
     if item.days and stated and _days_apart(item.days, stated) == 1:
@@ -114,6 +114,16 @@ def _soft_conflicts(item: Features, members: Sequence[Member]) -> list[str]:
     if item.destination and destinations and item.destination not in destinations:
         found.append("destination")
     return found
+
+
+def _same_toll(item: Features, killed: int | None, at_least: bool) -> bool:
+    """Whether the item's toll agrees with a member's: equal, above a floor ("at least 2", then
+    "three killed"), or a floor below it."""
+    if item.killed is None or killed is None or item.killed == killed:
+        return True
+    if item.killed > killed:
+        return at_least
+    return item.killed_at_least
 
 
 def _days_apart(first: Iterable[str], second: Iterable[str]) -> int:

@@ -890,6 +890,7 @@ _KILLED = re.compile(
     r"|\b(?:at least |al menos )?(\d{1,3})\s+(?:\w+\s+){0,2}?"
     r"(?:killed|dead|die|died|muertos|muertas|fallecidos|muertes)\b"
 )
+_FLOOR = re.compile(r"\b(?:at least|al menos)\b")
 _RUNNING_BEFORE = re.compile(
     r"(?:total|toll|tally|cifra|balance|saldo|bringing|brings|suman|suma|ya son|eleva|elevan|"
     r"elevando|asciende|ascienden|more than|mas de|over|tops?|passes|exceeding|surpass\w*|"
@@ -1085,6 +1086,7 @@ class Features:
     ordinal: int | None = None
     total: int | None = None
     killed: int | None = None  # the dead of this occurrence
+    killed_at_least: bool = False  # the toll is a floor ("at least 2"), which a later count raises
     days: tuple[str, ...] = ()  # ISO dates of the weekdays the text names (resolved)
     seas: tuple[str, ...] = ()
     destination: str | None = None
@@ -1099,6 +1101,7 @@ class Features:
             "ordinal": self.ordinal,
             "total": self.total,
             "killed": self.killed,
+            "killed_at_least": self.killed_at_least,
             "days": list(self.days),
             "seas": list(self.seas),
             "destination": self.destination,
@@ -1116,6 +1119,7 @@ class Features:
             ordinal=_int(data.get("ordinal")),
             total=_int(data.get("total")),
             killed=_int(data.get("killed")),
+            killed_at_least=bool(data.get("killed_at_least")),
             days=tuple(str(d) for d in _list(data.get("days"))),
             seas=tuple(str(s) for s in _list(data.get("seas"))),
             destination=str(data["destination"]) if data.get("destination") else None,
@@ -1199,14 +1203,15 @@ def _total(text: str) -> int | None:
     return int(found.group(1) or found.group(2))
 
 
-def _killed(text: str) -> int | None:
-    """The first toll of this occurrence the text states (a running total is not one)."""
+def _killed(text: str) -> tuple[int, bool] | None:
+    """The first toll of this occurrence the text states (a running total is not one), and
+    whether it is given as a floor ("at least 2", "al menos dos")."""
     spelt = _WORD_RE.sub(lambda m: NUMBER_WORDS.get(m.group(), m.group()), text)
     for found in _KILLED.finditer(spelt):
         number = int(found.group(1) or found.group(2))
         before, after = spelt[max(0, found.start() - 40) : found.start()], spelt[found.end() :]
         if number > 0 and not (_RUNNING_BEFORE.search(before) or _RUNNING_AFTER.match(after[:50])):
-            return number
+            return number, bool(_FLOOR.search(found.group()))
     return None
 
 
@@ -1284,12 +1289,14 @@ def describe(item: Item, at: float) -> Features:
     seas = tuple(_SEAS[s] for s in _first(_SEA_RE, title, body)[:1])
     destinations = {_DESTINATIONS[d] for d in _first(_DESTINATION_RE, title, body)}
     when = datetime.fromtimestamp(at, UTC)
+    toll = _killed(title) or _killed(body)
     return Features(
         terms=_terms(item.title, first_sentence),
         aircraft=_aircraft(title, body),
         ordinal=_ordinal(title) or _ordinal(body),
         total=_total(both),
-        killed=_killed(title) or _killed(body),
+        killed=toll[0] if toll else None,
+        killed_at_least=toll[1] if toll else False,
         days=_days(f"{title} . {body}", when),
         seas=seas,
         destination=destinations.pop() if len(destinations) == 1 else None,
