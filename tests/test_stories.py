@@ -195,6 +195,43 @@ class TestOneAlertPerStory:
         assert len({m["id"] for m in messages}) == 2
         assert len({m["story"]["id"] for m in messages}) == 2
 
+    def test_an_archive_replayed_today_clusters_by_when_it_was_published(
+        self, tmp_path: Path, feed_server: FeedServer, webhook_receiver: WebhookReceiver
+    ) -> None:
+        """Two outlets on one strike seven months ago, and a look-alike strike five months ago,
+        replayed through `once` today: two stories, as live polling would have made them, not
+        one because all three were first seen today."""
+        first = Story(
+            "old-1",
+            "US strike on a boat in the Caribbean kills three",
+            "The military said the vessel was hit in international waters.",
+            age=timedelta(days=210),
+        )
+        confirmed = Story(
+            "old-2",
+            "Three killed as US forces strike a boat in the Caribbean",
+            "Officials said the vessel was hit in international waters.",
+            age=timedelta(days=210) - timedelta(hours=3),
+        )
+        lookalike = Story(
+            "later-1",
+            "US strike on a boat in the Caribbean kills three",
+            "The military said the vessel was hit in international waters.",
+            age=timedelta(days=150),
+        )
+        feeds = {
+            "wire": serve(feed_server, "wire", [first, lookalike]),
+            "daily": serve(feed_server, "daily", [confirmed]),
+        }
+        config = write_config(tmp_path, feeds, webhook=webhook_receiver.url())
+        config.write_text(config.read_text().replace("max_age: 7d", "max_age: 3650d"))
+        assert once(config) == 0
+        sources: dict[str, int] = {}
+        for message in ladder_messages(webhook_receiver):
+            story = message["story"]
+            sources[story["id"]] = max(sources.get(story["id"], 0), story["sources"])
+        assert sorted(sources.values()) == [1, 2]
+
     def test_three_copies_of_one_wire_story_count_as_one_source(
         self, tmp_path: Path, feed_server: FeedServer, webhook_receiver: WebhookReceiver
     ) -> None:

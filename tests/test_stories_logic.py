@@ -20,7 +20,7 @@ from monitor.stories import cluster, lifecycle
 from monitor.stories.evaluate import read_story_set, score
 from monitor.stories.features import describe, is_opinion, lead
 from monitor.stories.sources import outlet_of, source_of
-from monitor.stories.tracker import track
+from monitor.stories.tracker import event_time, track
 from monitor.stories.unplaced import UnplacedReports
 
 TUESDAY = datetime(2025, 10, 21, 18, 0, tzinfo=UTC)
@@ -180,6 +180,31 @@ class TestDiscriminators:
     )
     def test_a_report_is_not_opinion(self, title: str) -> None:
         assert not is_opinion(item(title, link="https://x.example/world/a"))
+
+
+class TestEventTime:
+    """When an item's occurrence is dated: its published time, unless that cannot be true."""
+
+    NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
+
+    @pytest.mark.parametrize(
+        ("published", "dated"),
+        [
+            (datetime(2025, 10, 14, 19, 40, tzinfo=UTC), "published"),  # an archive replayed
+            (datetime(2026, 12, 1, 11, 55, tzinfo=UTC), "published"),
+            (datetime(2026, 12, 1, 12, 5, tzinfo=UTC), "first seen"),  # clamped: not yet
+            (datetime(2026, 12, 2, tzinfo=UTC), "first seen"),  # a wrong clock
+            (datetime(1970, 1, 1, tzinfo=UTC), "first seen"),  # a placeholder
+            (None, "first seen"),
+        ],
+    )
+    def test_published_stands_unless_it_is_impossible(
+        self, published: datetime | None, dated: str
+    ) -> None:
+        now = self.NOW.timestamp()
+        at = event_time(Item("f", "k", "t", "", published=published), now)
+        expected = published.timestamp() if dated == "published" and published else now
+        assert at == expected
 
 
 class TestSources:

@@ -33,10 +33,12 @@ from monitor.stories.sources import credited_source, outlet_of, source_of
 
 log = logging.getLogger("monitor.stories")
 
-# A published time this far ahead of first sight is a wrong clock, and one this old a replayed
-# archive entry: the story then takes the time it was first seen.
+# A published time this far ahead of first sight is a wrong clock, and one before web feeds
+# existed a placeholder (the epoch, "0001-01-01"): the story then takes the time it was first
+# seen. Any other past time stands, however old: an archive replayed today must cluster by
+# when its items were published, not all on the day of the replay.
 MAX_FUTURE = 600.0
-MAX_PAST = 30 * 86400.0
+EARLIEST = datetime(1995, 1, 1, tzinfo=UTC).timestamp()
 # (time, independent source, rule hits) of one report of a story, as the store keeps it.
 Report = tuple[float, str, list[dict[str, object]]]
 
@@ -70,7 +72,7 @@ def event_time(item: Item, first_seen: float) -> float:
     if item.published is None:
         return first_seen
     published = item.published.timestamp()
-    if published > first_seen + MAX_FUTURE or published < first_seen - MAX_PAST:
+    if published > first_seen + MAX_FUTURE or published < EARLIEST:
         return first_seen
     return min(published, first_seen)
 
