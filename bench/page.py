@@ -172,7 +172,11 @@ def fill(app: App, items: int, now: float) -> dict[str, int]:
             (alert.message_id, "ops", status, 1, now + 60, error, last, last, last, None)
         )
     with app.store.transaction():
-        db.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?)", item_rows)
+        db.executemany(
+            "INSERT INTO items (feed, key, title, link, summary, content, published,"
+            " first_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            item_rows,
+        )
         db.executemany(
             "INSERT INTO stories (id, title, first_at, last_at, sources, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             story_rows,

@@ -227,6 +227,13 @@ _REPLICA_RUN_INFO = """
 ALTER TABLE replicas ADD COLUMN run_info TEXT
 """
 
+# A backtest replays stored items through story grouping, which credits an item's author
+# ("Associated Press") and RSS <source>: without them a replay counts wire copies as outlets.
+_ITEM_CREDITS = """
+ALTER TABLE items ADD COLUMN author TEXT NOT NULL DEFAULT '';
+ALTER TABLE items ADD COLUMN source TEXT NOT NULL DEFAULT ''
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "feeds, items, alerts, outbox, silences, cooldowns", _INITIAL, _INITIAL_POSTGRESQL
@@ -267,6 +274,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _FEEDS_ADDED.replace(" REAL", " DOUBLE PRECISION"),
     ),
     Migration(9, "what each replica loaded", _REPLICA_RUN_INFO, _REPLICA_RUN_INFO),
+    Migration(10, "the author and source of each item", _ITEM_CREDITS, _ITEM_CREDITS),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -477,9 +477,9 @@ class Store:
             # Silences and cooldowns are read, then written: replicas decide one at a time.
             self.db.lock("decide")
             self.db.executemany(
-                """INSERT INTO items
-                   (feed, key, title, link, summary, content, published, first_seen_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                """INSERT INTO items (feed, key, title, link, summary, content, published,
+                       first_seen_at, author, source)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
                 [
                     (
                         item.feed,
@@ -490,6 +490,8 @@ class Store:
                         item.content,
                         item.published.isoformat() if item.published else None,
                         now,
+                        item.author,
+                        item.source,
                     )
                     for item in items
                 ],
@@ -594,6 +596,8 @@ class Store:
                 summary=row["summary"],
                 content=row["content"],
                 published=datetime.fromisoformat(published) if published else None,
+                author=row["author"],
+                source=row["source"],
             )
             yield item, float(row["first_seen_at"])
 

@@ -143,6 +143,8 @@ def test_messages_waiting_in_an_older_state_get_their_urgency(state: Path | str)
             store.db.execute("ALTER TABLE alerts DROP COLUMN urgency")
             store.db.execute("ALTER TABLE feeds DROP COLUMN added_at")
             store.db.execute("ALTER TABLE replicas DROP COLUMN run_info")
+            store.db.execute("ALTER TABLE items DROP COLUMN author")
+            store.db.execute("ALTER TABLE items DROP COLUMN source")
             store.db.execute("DELETE FROM schema_migrations WHERE version >= 7")
     assert max(versions(state)) == 6
     with Store(state) as store:

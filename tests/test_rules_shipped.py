@@ -423,6 +423,48 @@ class TestAuthorCommands:
         assert "(2 sources, 1 updates)" in out.split("as stories")[1]
         assert (tmp_path / "state.db").read_bytes() == before
 
+    def test_backtest_credits_the_author_as_live_polling_does(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A paper's rewrite of the AP story, bylined "Associated Press", is the AP again in a
+        backtest as it was live: one source, no update."""
+        config = tmp_path / "config.yaml"
+        config.write_text(
+            f"state: {tmp_path / 'state.db'}\nrules: [{RULES}]\nfeeds:\n"
+            "  - {name: wire, url: 'http://127.0.0.1:9/wire.xml'}\n"
+            "  - {name: daily, url: 'http://127.0.0.1:9/daily.xml'}\n"
+            "notifiers: [{name: console, type: log}]\nroutes: [{notify: [console]}]\n",
+            encoding="utf-8",
+        )
+        stored = {
+            "wire": Item(
+                feed="wire",
+                key="a",
+                title="US strike on drug boat in Caribbean kills 3",
+                link="https://apnews.com/a",
+                summary="The U.S. military struck a suspected drug boat in the Caribbean on "
+                "Tuesday, killing three people aboard, the Pentagon said.",
+            ),
+            "daily": Item(
+                feed="daily",
+                key="b",
+                title="Three dead as US hits suspected drug boat in the Caribbean",
+                link="https://daily.example.org/b",
+                summary="Three people died on Tuesday when American forces hit a boat the "
+                "Pentagon said was smuggling drugs across the Caribbean.",
+                author="Associated Press",
+            ),
+        }
+        seen = time.time() - 3600
+        with Store(tmp_path / "state.db") as store:
+            for offset, (feed, item) in enumerate(stored.items()):
+                state = store.feed_state(feed, f"http://127.0.0.1:9/{feed}.xml")
+                store.record_poll(state, [item], [], seen + offset)
+        assert main(["backtest", "--config", str(config), "--since", "1d"]) == 0
+        out = capsys.readouterr().out
+        assert "as stories, once per story: 1 alerts created, 0 updates" in out, out
+        assert "(1 sources" in out.split("as stories")[1], out
+
     def test_backtest_and_test_explain_what_decided(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
