@@ -463,6 +463,15 @@ class TestRoles:
             "us-strike"
         ]
 
+    def test_a_pronoun_opening_a_sentence_is_the_subject_before_it(self, tmp_path: Path) -> None:
+        """ "The Venezuelan army bombed a camp. It also destroyed an airstrip": "it" is the army,
+        the first party named in the sentence before."""
+        rulebook = rulebook_of(tmp_path, self.RULES)
+        army = "The Venezuelan army bombed a camp. It also destroyed an airstrip in Venezuela."
+        assert fired(rulebook, "Border operation", army) == []
+        jets = "US jets flew over the border. They destroyed an airstrip in Venezuela."
+        assert fired(rulebook, "Border operation", jets) == ["us-strike"]
+
     def test_a_party_named_as_a_place_is_not_the_doer(self, tmp_path: Path) -> None:
         """ "Explosions in Caracas and missiles falling": Caracas is where, not who; "Caracas
         fires missiles" is Caracas's act."""

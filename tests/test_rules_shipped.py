@@ -103,7 +103,7 @@ class TestShippedRulebook:
         ("path", "precision", "recall"),
         [
             (REALWORLD / "realworld_heldout3.jsonl", 0.96, 0.95),
-            (BLIND / "handwritten3.jsonl", 0.98, 0.93),
+            (BLIND / "handwritten3.jsonl", 0.98, 0.94),
         ],
     )
     def test_it_stays_at_its_measured_level_on_the_third_held_out_sets(
@@ -111,7 +111,7 @@ class TestShippedRulebook:
     ) -> None:
         """Published headlines (349) and items written by hand (168), collected blind after the
         third round and scored once: 0.865 / 0.806 and 0.880 / 0.849 (README), then tuned on by
-        class in the fourth round: 0.973 / 0.958 and 1.000 / 0.942. Floors against
+        class in the fourth round: 0.973 / 0.958 and 1.000 / 0.953. Floors against
         regressions, not a measure."""
         score = evaluate(load_rulebook([RULES]), read_labelled(path))
         assert score.precision >= precision, score.report()
@@ -130,9 +130,10 @@ class TestShippedRulebook:
 
     def test_it_holds_on_the_fourth_rounds_confusers(self) -> None:
         """Items written here per class of the fourth round (drawdowns and relocations, denials
-        by orders not received or by purpose, speculation, strikes reported by their aftermath,
-        sources inside the target, rehearsals, blockades, training days): tuned on, so a floor
-        against losing a class."""
+        by orders not received or by purpose, slug negations, speculation and op-ed forms,
+        strikes reported by their aftermath, sources inside the target, rehearsals, blockades,
+        training days, expulsions and bans worded as orders): tuned on, so a floor against
+        losing a class."""
         examples = read_labelled(CONFUSERS_FOURTH)
         score = evaluate(load_rulebook([RULES]), examples)
         assert score.precision >= 0.97, score.report()

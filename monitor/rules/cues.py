@@ -51,12 +51,14 @@ DENIAL_CUES: tuple[str, ...] = (
     "shrugged off", "not going to war", "won't go to war", "will not go to war", "doesn't want war",
     "does not want war", "walks back", "walked back", "walking back", "backtracks", "backtracked",
     "says no when asked", "said no when asked", "not on the table", "off the table", "not imminent", "isn't planning", "isn't preparing",
-    "isn't considering", "aren't planning", "not planning to",
+    "isn't considering", "aren't planning", "not planning to", "won't strike", "won't attack",
     "has not been ordered", "have not been ordered", "not been ordered", "has not received orders",
     "rejected media", "rejects media", "rejected the reports", "rejects the reports",
     "rejected accounts", "rejects accounts", "declines to confirm", "declined to confirm",
     "play down", "overblown", "exaggerated", "not a signal", "not a message", "not directed at",
-    "is only for", "are only for", "solely for", "no forces on the ground", "no troops on the ground",
+    "not aimed at", "are routine", "were routine", "is routine", "was routine", "son rutinarios",
+    "es rutinario", "declines to comment", "declined to comment", "is only for", "are only for",
+    "solely for", "is not for", "are not for", "not meant for", "not intended for", "no forces on the ground", "no troops on the ground",
     "no boots on the ground", "does not have forces", "doesn't have forces", "did not order",
     "didn't order", "did not see", "didn't see", "did not watch", "fog of war",
     "no u.s. forces", "no us forces", "no american forces", "no u.s. troops", "no us troops",
@@ -75,7 +77,8 @@ DENIAL_CUES: tuple[str, ...] = (
     "no contempla", "no considera", "no esta considerando", "not postured", "is not postured",
     "no ha decidido", "no ha tomado una decision",
     "no ha recibido ordenes", "no ha recibido orden", "no recibio ordenes", "no ordeno", "no vio",
-    "no estaba mirando", "es solo para", "son solo para", "solo es para", "no esta dirigido",
+    "no estaba mirando", "es solo para", "son solo para", "solo es para", "no es para",
+    "no son para", "no esta dirigido",
     "no va dirigido", "no iba dirigido", "no tiene fuerzas", "no hay fuerzas",
     "confusion de la guerra", "niebla de la guerra",
 )  # fmt: skip
@@ -125,8 +128,11 @@ REVERSAL_CUES: tuple[str, ...] = (
     "eases", "eased", "easing tensions", "prisoner swap", "prisoner exchange", "swap",
     "~pause", "no new strikes", "departs Caribbean", "departed Caribbean", "leaves Caribbean", "left Caribbean",
     "frees", "freed",
+    "returns to Norfolk", "returned to Norfolk", "back to Norfolk", "back in Norfolk",
+    "arrives in Norfolk", "arrived in Norfolk", "home port", "homeport",
     "withdraw from", "trims its", "trimmed its", "trims the", "scales down", "scaled down",
-    "reduces its deployment", "reduced its deployment", "reduces its presence", "reduce its presence", "reduces presence",
+    "reduces its deployment", "reduced its deployment", "reduces its presence",
+    "reduce its presence", "reduces presence",
     "reducing its presence", "cuts troop levels", "cutting troop levels", "cut troop levels",
     "troop cuts", "out of the Caribbean", "moved north of", "alert level drops",
     "alert level was lowered", "lowers the alert level", "lowered the alert level",
@@ -134,7 +140,8 @@ REVERSAL_CUES: tuple[str, ...] = (
     "resumes service",
     "to the Mediterranean", "for the Mediterranean", "to the Middle East", "for the Middle East",
     # Spanish
-    "regresa", "regresan", "regreso", "regresaron", "retorna", "retornan", "retorno",
+    "regresa", "regresan", "regreso", "regresaron", "llega a norfolk", "llego a norfolk",
+    "retorna", "retornan", "retorno",
     "vuelve a casa", "vuelven a casa", "volvio a casa", "se retira", "se retiran", "se retiro",
     "retira", "retiran", "retiro", "retirada", "repliegue", "repliega",
     "se reanudan los vuelos", "reanudan los vuelos", "reanuda los vuelos", "restablece relaciones",
@@ -208,7 +215,10 @@ COMMENTARY_CUES: tuple[str, ...] = (
     "she argues", "he argues", "backfire", "backfires", "could backfire", "curb", "limitar los poderes", "inquiry",
     "investigation", "investigacion", "los riesgos", "riesgos de", "analista", "analistas", "no creo que", "creo que", "i think", "i don't think",
     "get wrong", "gets wrong", "what most people", "what happens to", "what happens when",
-    "public reckoning", "i wrote", "legal doubts",
+    "dangerous precedent", "gunboat diplomacy", "the view from", "lessons from", "the case for",
+    "the case against", "days are numbered", "legal memo", "legal justification", "justifies",
+    "spark debate", "sparks debate", "sparked debate", "public reckoning", "i wrote",
+    "legal doubts", "would mean", "could mean", "might mean",
     # Spanish
     "legalidad", "ilegal", "ilegales", "ilegalidad", "audiencia",
     "cuestiona", "cuestionan", "cuestionamientos", "criticos",
@@ -219,7 +229,8 @@ COMMENTARY_CUES: tuple[str, ...] = (
     "llaman al dialogo", "insta al dialogo", "pide moderacion", "solucion pacifica",
     "que pasa con", "que pasara con", "que ocurre con", "dudas legales", "dudas sobre la legalidad",
     "en comentario", "en un comentario", "afirme que", "escribi que", "asi entrena", "asi entrenan",
-    "asi se entrena", "asi se entrenan",
+    "asi se entrena", "asi se entrenan", "genera debate", "abre el debate", "peligroso precedente",
+    "diplomacia de las canoneras", "lecciones de", "dias contados",
     "salida pacifica", "encuesta", "sondeo", "aniversario", "legitimidad", "extrajudicial",
     "extrajudiciales", "demanda", "demandan", "zona de paz", "territorio de paz",
     "llama a la paz", "esfuerzos de paz", "respalda", "respaldo", "apoya", "defiende",
@@ -249,12 +260,21 @@ COMMENTARY_LABELS: tuple[str, ...] = (
     "how do", "how big", "how powerful", "anatomy of",
 )  # fmt: skip
 
+
+def _with_slug_spellings(cues: tuple[str, ...]) -> tuple[str, ...]:
+    """The cues, and those with an apostrophe also as a URL slug spells them ("wont send")."""
+    return cues + tuple(c.replace("'", "") for c in cues if "'" in c)
+
+
 BUILTIN_LISTS: dict[str, tuple[str, ...]] = {
-    "denial": DENIAL_CUES,
-    "not_denial": NOT_DENIAL_CUES,
-    "reversal": REVERSAL_CUES,
-    "not_reversal": NOT_REVERSAL_CUES,
-    "commentary": COMMENTARY_CUES,
-    "not_commentary": NOT_COMMENTARY_CUES,
-    "commentary_label": COMMENTARY_LABELS,
+    name: _with_slug_spellings(cues)
+    for name, cues in {
+        "denial": DENIAL_CUES,
+        "not_denial": NOT_DENIAL_CUES,
+        "reversal": REVERSAL_CUES,
+        "not_reversal": NOT_REVERSAL_CUES,
+        "commentary": COMMENTARY_CUES,
+        "not_commentary": NOT_COMMENTARY_CUES,
+        "commentary_label": COMMENTARY_LABELS,
+    }.items()
 }

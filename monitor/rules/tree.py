@@ -639,6 +639,12 @@ class Did(Node):
         ]
         if not before and clause > 0 and _speaker_does(words, clause, start):
             before = [p for p in parties if sentences[p[0]] == sentence and p[1] < clause]
+        opens = clause == 0 or sentences[clause - 1] != sentence
+        if not before and opens and fold(words[clause]) in _PRONOUNS and sentence > sentences[0]:
+            # "The Venezuelan army hit a camp. It also destroyed an airstrip": a pronoun opening
+            # a sentence stands for the subject of the one before, its first party named.
+            earlier = [p for p in parties if sentences[p[0]] == sentence - 1]
+            before = earlier[:1]
         if before:
             return max(before, key=lambda p: (p[1], p[1] - p[0]))
         if after and after[0][0] == end:
