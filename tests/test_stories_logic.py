@@ -569,7 +569,7 @@ class TestUnplacedReports:
         first = Item(
             "beta",
             "b-1",
-            "Pentagon confirms US military hit a drug boat in the Caribbean; Hegseth says three aboard",
+            "Pentagon confirms US military encounter with a drug boat in the Caribbean; Hegseth says three aboard",
             "https://beta.example/a",
             summary="Defense Secretary Pete Hegseth said the vessel was hit on Tuesday in the Caribbean.",
             published=TUESDAY,
