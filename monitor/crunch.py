@@ -105,8 +105,8 @@ def matches_for(
     for item in items:
         if is_stale(item, now, max_age, since):
             continue
-        matches = rulebook.match(item)
-        if matches or rulebook.is_candidate(item):
+        matches, candidate = rulebook.triage(item)
+        if matches or candidate:
             at = event_time(item, now)
             found.append(Matched(item, tuple(matches), describe(item, at), at))
     return found

@@ -108,18 +108,24 @@ class Rulebook:
     def match(self, item: Item) -> list[Match]:
         """Every rule the item satisfies, in rulebook order, but for those that yield to another
         that fired (a strike on an airfield is the strike rung, not also a buildup)."""
-        scans = self._scan(item)
-        matches = []
-        for position in self._candidates(scans):
-            found, _ = self._evaluate(self.rules[position], scans)
-            if found is not None:
-                matches.append(found)
-        fired = {m.rule.id for m in matches}
-        return [m for m in matches if not fired.intersection(self._yields[m.rule.id])]
+        return self.triage(item)[0]
 
     def is_candidate(self, item: Item) -> bool:
         """True when some rule's required terms occur: the item is worth a full-text fetch."""
         return bool(self._candidates(self._scan(item)))
+
+    def triage(self, item: Item) -> tuple[list[Match], bool]:
+        """`match` and `is_candidate` of the item at once: reading its text is most of either."""
+        scans = self._scan(item)
+        positions = self._candidates(scans)
+        matches = []
+        for position in positions:
+            found, _ = self._evaluate(self.rules[position], scans)
+            if found is not None:
+                matches.append(found)
+        fired = {m.rule.id for m in matches}
+        kept = [m for m in matches if not fired.intersection(self._yields[m.rule.id])]
+        return kept, bool(positions)
 
     def explain(self, item: Item) -> list[Verdict]:
         """Rules that fired, and near misses (some required term occurred) with the reasons."""
