@@ -196,11 +196,17 @@ def credited_source(item: Item) -> str | None:
 
 def source_of(item: Item) -> str:
     """The independent source `item` counts for."""
+    return credit(item)[0]
+
+
+def credit(item: Item) -> tuple[str, bool]:
+    """The independent source `item` counts for, and whether a credit names it (True) rather
+    than its site: both from one reading of its credit lines, the costly part."""
     credited = credited_source(item)
     if credited is not None:
-        return credited
+        return credited, True
     outlet = outlet_of(item)
-    return AGENCY_SITES.get(outlet, outlet)
+    return AGENCY_SITES.get(outlet, outlet), False
 
 
 def source_key(source: str) -> str:

@@ -29,7 +29,7 @@ from monitor.rules import Rulebook
 from monitor.store import QueuedAlert, Store, StoryItem, StoryRow
 from monitor.stories import cluster, lifecycle
 from monitor.stories.features import Features
-from monitor.stories.sources import credited_source, outlet_of, source_of
+from monitor.stories.sources import credit, outlet_of
 
 log = logging.getLogger("monitor.stories")
 
@@ -103,17 +103,17 @@ def _rare_shared(features: Features, frequencies: dict[str, int], stories: int) 
     return sum(1 for t in features.terms if 0 < frequencies.get(t, 0) <= limit)
 
 
-def place(store: Store, matched: Matched, now: float) -> tuple[StoryRow | None, cluster.Assignment]:
+def place(store: Store, matched: Matched, now: float) -> tuple[StoryRow, cluster.Assignment] | None:
     """Assign one matched item to its story and record it there (an item that only confirms
-    stories is recorded only when it joins one: no story, None). A story it starts also takes
-    the recent reports no rule matched that belong to it."""
+    stories is recorded only when it joins one: else None). A story it starts also takes the
+    recent reports no rule matched that belong to it."""
     item, features = matched.item, matched.features
     frequencies, stories = store.term_frequencies(list(features.terms))
     if not matched.matches and _rare_shared(features, frequencies, stories) < MIN_CONFIRM_TERMS:
         # Most items with a rule's words are about something else: too few words in common with
         # any story to clear the confirmation bar, and not worth a lookup.
         store.unplaced.remember(item, features, matched.at)
-        return None, cluster.Assignment(None, source_of(item))
+        return None
     candidates = store.story_candidates(
         _retrieval_terms(features, frequencies, stories),
         matched.at - cluster.WINDOW,
@@ -121,10 +121,11 @@ def place(store: Store, matched: Matched, now: float) -> tuple[StoryRow | None, 
     )
     idf = cluster.idf_weights(frequencies, stories)
     rules = frozenset(m.rule.id for m in matched.matches)
-    assignment = _assign(item, features, rules, matched.at, candidates, idf)
+    source, credited = credit(item)
+    assignment = cluster.assign(features, rules, matched.at, source, credited, candidates, idf)
     if assignment.story_id is None and not matched.matches:
         store.unplaced.remember(item, features, matched.at)
-        return None, assignment
+        return None
     story_id = assignment.story_id or story_id_for(item)
     hits: list[dict[str, object]] = [
         {"rule": m.rule.id, "values": dict(m.values), "matched": list(m.matched)}
@@ -132,20 +133,8 @@ def place(store: Store, matched: Matched, now: float) -> tuple[StoryRow | None, 
     ]
     story = _record(store, story_id, item, features, matched.at, assignment, hits, now)
     if assignment.story_id is None:
-        story = _take_unplaced(store, story, item, features, matched.at, rules, idf, now)
+        story = _take_unplaced(store, story, item, source, features, matched.at, rules, idf, now)
     return story, assignment
-
-
-def _assign(
-    item: Item,
-    features: Features,
-    rules: frozenset[str],
-    at: float,
-    candidates: Sequence[cluster.Candidate],
-    idf: dict[str, float],
-) -> cluster.Assignment:
-    credited = credited_source(item) is not None
-    return cluster.assign(features, rules, at, source_of(item), credited, candidates, idf)
 
 
 def _record(
@@ -179,25 +168,26 @@ def _take_unplaced(
     store: Store,
     story: StoryRow,
     item: Item,
+    source: str,
     features: Features,
     at: float,
     rules: frozenset[str],
     idf: dict[str, float],
     now: float,
 ) -> StoryRow:
-    """Earlier reports no rule matched that the new story's first report shows to be of it."""
+    """Earlier reports no rule matched that the new story's first report (`item`, counting for
+    `source`) shows to be of it."""
     members = [
-        cluster.Member(
-            f"{item.feed}\x00{item.key}", at, outlet_of(item), source_of(item), features, rules
-        )
+        cluster.Member(f"{item.feed}\x00{item.key}", at, outlet_of(item), source, features, rules)
     ]
     recalled = store.unplaced.recall(
         features.terms, at - cluster.WINDOW, at + cluster.WINDOW, MIN_CONFIRM_TERMS
     )
     for earlier in recalled:
         candidate = cluster.Candidate(story.id, tuple(members))
-        assignment = _assign(
-            earlier.item, earlier.features, frozenset(), earlier.at, [candidate], idf
+        earlier_source, credited = credit(earlier.item)
+        assignment = cluster.assign(
+            earlier.features, frozenset(), earlier.at, earlier_source, credited, [candidate], idf
         )
         if assignment.story_id is None:
             continue
@@ -298,9 +288,10 @@ def track(
                 extra={"feed": feed.name},
             )
             continue
-        story, assignment = place(store, entry, now)
-        if story is None:
+        placed = place(store, entry, now)
+        if placed is None:
             continue
+        story, assignment = placed
         # The report's own scopes, and every alert the story has: one more source concerns them
         # all, whichever rules this report's words happened to match.
         scopes = dict.fromkeys(_scope(rulebook, m.rule.id) for m in entry.matches)
