@@ -47,8 +47,10 @@ def clean_text(text: str) -> str:
     """Drop control characters, collapse runs of spaces and of blank lines; keep paragraphs."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _UNSAFE.sub("", unicodedata.normalize("NFC", text))
-    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    # Whitespace left beside a newline is one space after the collapse: what strip() would take
+    # off each line.
+    text = _SPACES.sub(" ", text).replace(" \n", "\n").replace("\n ", "\n")
+    return _BLANK_LINES.sub("\n\n", text).strip()
 
 
 def single_line(text: str) -> str:

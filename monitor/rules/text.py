@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, compress, repeat
-from operator import add, ne, or_, sub
+from operator import add
 
 # A digit run (with thousands or decimal separators) is its own token only when no letter follows,
 # so "B-52s" (the band) stays one token "52s" and never matches the term "B-52".
@@ -28,6 +28,7 @@ _SEPARATED_DIGITS = re.compile(r"[0-9][.,][0-9]")
 # TOKEN_RE's first branch on the stand-in, where it joins two digit runs or more.
 _DIGIT_CHAIN = re.compile(r"(?<![A-Za-z0-9])[0-9]+(?:[.,][0-9]+)+(?![A-Za-z0-9])")
 _HARD_STOPS = re.compile(r"[\n!?;]")
+_STOPS = re.compile(r"[\n!?;.]")  # what a gap that ends a sentence has (see _ends_sentence)
 _SPACE = re.compile(r"\s")
 
 # A full stop after these does not end a sentence ("Gen. Padrino", "U.S. Navy").
@@ -95,6 +96,9 @@ def _stand_in(run: str) -> str:
     return "".join("0" if c.isdecimal() else "a" if c.isalnum() else " " for c in run)
 
 
+# The story clusterer reads an item's lead right after the matcher read the same summary: the
+# second reading is a lookup. Callers never change the lists of the Tokens they get.
+@lru_cache(maxsize=64)
 def tokenize(text: str) -> Tokens:
     """Cut text into word tokens, numbering sentences as it goes (the tokens of TOKEN_RE)."""
     text = unicodedata.normalize("NFC", text)
@@ -111,11 +115,15 @@ def tokenize(text: str) -> Tokens:
     if _SEPARATED_DIGITS.search(ascii_text):
         _join_digit_chains(text, ascii_text, words, starts, ends)
     count = len(words)
-    # Most gaps are one space: only the others can end a sentence.
-    wide = map(ne, map(sub, starts[1:], ends), repeat(1))
-    not_space = map(ne, map(text.__getitem__, ends[: count - 1]), repeat(" "))
     breaks = [0] * count
-    for i in compress(range(1, count), map(or_, wide, not_space)):
+    # Only a gap with a stop in it can end a sentence: the gaps after the stops of the text (a
+    # stop inside a token, "3.5", is in no gap).
+    gaps = set()
+    for stop in _STOPS.finditer(text):
+        i = bisect_right(starts, stop.start())  # the token after the stop
+        if 0 < i < count and ends[i - 1] <= stop.start():
+            gaps.add(i)
+    for i in gaps:
         if _ends_sentence(text[ends[i - 1] : starts[i]], words[i - 1], words[i]):
             breaks[i] = 1
     sentences = list(accumulate(breaks)) if 1 in breaks else breaks

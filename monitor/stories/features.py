@@ -1030,7 +1030,11 @@ _OPINION_CATEGORIES = frozenset(
 
 def fold(text: str) -> str:
     """Lower case without accents ("Pacífico" -> "pacifico"), so both languages compare."""
+    if text.isascii():
+        return text.lower()  # nothing to decompose, and ASCII folds as it lowers
     decomposed = unicodedata.normalize("NFKD", text)
+    if decomposed.isascii():
+        return decomposed.lower()
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
