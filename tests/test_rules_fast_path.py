@@ -182,6 +182,16 @@ class TestVerdicts:
         assert [outcome(item) for item in items] == fast
         assert sum(bool(f[0]) for f in fast) > 100  # the sets do fire rules
 
+    def test_triage_reads_once_what_match_and_is_candidate_read_apart(
+        self, shipped: Rulebook
+    ) -> None:
+        """The one reading a cycle makes of each item gives both answers of the two readings."""
+        items = labelled_items()
+        triaged = [shipped.triage(item) for item in items]
+        assert triaged == [(shipped.match(item), shipped.is_candidate(item)) for item in items]
+        near = sum(1 for matches, candidate in triaged if candidate and not matches)
+        assert near > 100  # many items have a rule's words without firing it
+
 
 def test_spans_index_the_original_text() -> None:
     """The ASCII stand-in keeps the text's length, so every span cuts the text as written."""
