@@ -67,7 +67,7 @@ _NAMES = "|".join(sorted((re.escape(k) for k in AGENCIES), key=len, reverse=True
 # "(AP)", "(Reuters)", "(EFE)", "(ANSA/El Universal)", "/TASS/" near the start: a dateline
 # credit.
 _DATELINE = re.compile(r"\((" + _NAMES + r")(?:/[^()]{1,40})?\)|/(" + _NAMES + r")/", re.IGNORECASE)
-# "..., Reuters reported", "according to the Associated Press", "citing Xinhua", "(AFP) —"
+# "..., Reuters reported", "according to the Associated Press", "citing Xinhua"
 _REPORTED = re.compile(
     r"(?:,|\bas)\s+(" + _NAMES + r")\s+(?:reported|reports|said|informó|informa|reportó)\b"
     r"|\baccording to\s+(" + _NAMES + r")\b|\bsegún\s+(?:la agencia\s+)?(" + _NAMES + r")\b"
@@ -76,10 +76,13 @@ _REPORTED = re.compile(
     + _NAMES
     + r")\b|\bcitando a\s+(?:la agencia\s+)?("
     + _NAMES
-    + r")\b"
-    r"|^\s*(" + _NAMES + r")\s*[-\u2013\u2014:]",
+    + r")\b",
     re.IGNORECASE,
 )
+# "AFP — ...", "Reuters: ...": the agency opening the text. Apart from _REPORTED, so that one is
+# not tried at every position of the text (it is the leftmost match when it holds: none of
+# _REPORTED's openings is an agency's name).
+_REPORTED_OPENING = re.compile(r"\s*(" + _NAMES + r")\s*[-\u2013\u2014:]", re.IGNORECASE)
 # "Reuters: US deploys ...": a headline that names the agency it retells.
 _TITLE_CREDIT = re.compile(r"^\s*(" + _NAMES + r")\s*:\s", re.IGNORECASE)
 # "(CNN) —", "WASHINGTON (The Hill) -": a dateline credit naming any outlet, which only a copy
@@ -148,7 +151,7 @@ def agency_credited(item: Item) -> str | None:
     if found:
         return AGENCIES[found.group(1).lower()]
     for text in (item.summary, item.content[:2000]):
-        found = _REPORTED.search(text)
+        found = _REPORTED_OPENING.match(text) or _REPORTED.search(text)
         if found:
             name = next(group for group in found.groups() if group)
             return AGENCIES[name.lower()]
