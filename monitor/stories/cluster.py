@@ -140,12 +140,25 @@ def _set(value: object) -> set[object]:
 def cosine(
     first: Mapping[str, float], second: Mapping[str, float], idf: Mapping[str, float]
 ) -> float:
+    return _cosine(first, _norm(first, idf), second, idf)
+
+
+def _norm(terms: Mapping[str, float], idf: Mapping[str, float]) -> float:
+    return math.sqrt(sum((w * idf.get(t, 1.0)) ** 2 for t, w in terms.items()))
+
+
+def _cosine(
+    first: Mapping[str, float],
+    norm_a: float,
+    second: Mapping[str, float],
+    idf: Mapping[str, float],
+) -> float:
+    """cosine, with the norm of `first` (which an item's every comparison shares) given."""
     shared = first.keys() & second.keys()
     if not shared:
         return 0.0
     dot = sum(first[t] * second[t] * idf.get(t, 1.0) ** 2 for t in shared)
-    norm_a = math.sqrt(sum((w * idf.get(t, 1.0)) ** 2 for t, w in first.items()))
-    norm_b = math.sqrt(sum((w * idf.get(t, 1.0)) ** 2 for t, w in second.items()))
+    norm_b = _norm(second, idf)
     return dot / (norm_a * norm_b) if norm_a and norm_b else 0.0
 
 
@@ -164,8 +177,9 @@ def _score(
     candidate: Candidate,
     idf: Mapping[str, float],
     soft_conflicts: int,
+    norm: float,
 ) -> float:
-    best = max(cosine(item.terms, m.features.terms, idf) for m in candidate.members)
+    best = max(_cosine(item.terms, norm, m.features.terms, idf) for m in candidate.members)
     if rules:
         shared_rule = any(rules & m.rules for m in candidate.members)
         best += SHARED_RULE_BONUS if shared_rule else -NO_SHARED_RULE_PENALTY
@@ -196,6 +210,7 @@ def assign(
         return Assignment(None, source)
     vetoed: list[str] = []
     best: tuple[float, Candidate] | None = None
+    norm: float | None = None  # of the item's terms, computed for the first score
     for candidate in candidates:
         conflicts = _hard_conflicts(item, candidate.members)
         soft = _soft_conflicts(item, candidate.members)
@@ -230,7 +245,9 @@ def assign(
                 tuple(vetoed),
                 relabel,
             )
-        score = _score(item, rules, at, candidate, idf, len(soft))
+        if norm is None:
+            norm = _norm(item.terms, idf)
+        score = _score(item, rules, at, candidate, idf, len(soft), norm)
         if best is None or score > best[0]:
             best = (score, candidate)
     threshold = JOIN_THRESHOLD if rules else CONFIRM_THRESHOLD
