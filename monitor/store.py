@@ -644,20 +644,28 @@ class Store:
         if not story_ids:
             return {}
         marks = ",".join("?" * len(story_ids))
+        # Features and hits are read only for reports not parsed yet: most were, and their text
+        # was a quarter of this query's cost.
         rows = self.db.execute(
-            f"""SELECT story_id, feed, item_key, at, outlet, source, features, hits FROM (
-                    SELECT story_id, feed, item_key, at, outlet, source, features, hits,
+            f"""SELECT story_id, feed, item_key, at, outlet, source FROM (
+                    SELECT story_id, feed, item_key, at, outlet, source,
                         row_number() OVER (
                             PARTITION BY story_id ORDER BY at DESC, feed, item_key) AS recent
                     FROM story_items WHERE story_id IN ({marks})) AS latest
                 WHERE recent <= ? ORDER BY story_id, at DESC""",
             (*story_ids, MEMBERS_COMPARED),
-        )
+        ).fetchall()
+        parsed = {
+            (row["feed"], row["item_key"]): self._features_cache.get((row["feed"], row["item_key"]))
+            for row in rows
+        }
+        parsed.update(self._parse_reports([key for key, known in parsed.items() if known is None]))
         found: dict[str, list[Member]] = {}
         for row in rows:
-            features, rules = self._parsed(
-                row["feed"], row["item_key"], row["features"], row["hits"]
-            )
+            known = parsed.get((row["feed"], row["item_key"]))
+            if known is None:
+                continue  # removed since the first read (expired, on another replica)
+            features, rules = known
             found.setdefault(row["story_id"], []).append(
                 Member(
                     key=f"{row['feed']}\x00{row['item_key']}",
@@ -668,6 +676,22 @@ class Store:
                     rules=rules,
                 )
             )
+        return found
+
+    def _parse_reports(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[Features, frozenset[str]]]:
+        """The features and rules of these reports (feed, item key), read and parsed."""
+        found = {}
+        for start in range(0, len(keys), _IN_CHUNK // 2):
+            chunk = keys[start : start + _IN_CHUNK // 2]
+            where = " OR ".join(["(feed = ? AND item_key = ?)"] * len(chunk))
+            params = tuple(part for key in chunk for part in key)
+            for row in self.db.execute(
+                f"SELECT feed, item_key, features, hits FROM story_items WHERE {where}", params
+            ):
+                feed, key = row["feed"], row["item_key"]
+                found[(feed, key)] = self._parsed(feed, key, row["features"], row["hits"])
         return found
 
     def _parsed(
