@@ -96,11 +96,18 @@ def _stand_in(run: str) -> str:
     return "".join("0" if c.isdecimal() else "a" if c.isalnum() else " " for c in run)
 
 
-# The story clusterer reads an item's lead right after the matcher read the same summary: the
-# second reading is a lookup. Callers never change the lists of the Tokens they get.
-@lru_cache(maxsize=64)
 def tokenize(text: str) -> Tokens:
     """Cut text into word tokens, numbering sentences as it goes (the tokens of TOKEN_RE)."""
+    return _tokenize(text) if len(text) > _KEPT_CHARS else _kept_tokenize(text)
+
+
+# The story clusterer reads an item's lead (at most 1,200 characters) right after the matcher
+# read the same summary: the second reading is a lookup. Only short texts are kept, so what the
+# cache holds stays small whatever a feed sends. Callers never change the Tokens they get.
+_KEPT_CHARS = 2000
+
+
+def _tokenize(text: str) -> Tokens:
     text = unicodedata.normalize("NFC", text)
     ascii_text = text if text.isascii() else _NON_ASCII.sub(lambda m: _stand_in(m[0]), text)
     pieces = ascii_text.translate(_SEPARATORS).split(" ")
@@ -128,6 +135,9 @@ def tokenize(text: str) -> Tokens:
             breaks[i] = 1
     sentences = list(accumulate(breaks)) if 1 in breaks else breaks
     return Tokens(text, words, starts, ends, sentences)
+
+
+_kept_tokenize = lru_cache(maxsize=64)(_tokenize)
 
 
 def _join_digit_chains(
