@@ -104,9 +104,11 @@ class TestShippedRulebook:
         [
             (REALWORLD / "realworld_heldout3.jsonl", 0.96, 0.95),
             (BLIND / "handwritten3.jsonl", 0.98, 0.94),
+            (REALWORLD / "realworld_heldout4.jsonl", 0.84, 0.77),
+            (BLIND / "handwritten4.jsonl", 0.85, 0.79),
         ],
     )
-    def test_it_stays_at_its_measured_level_on_the_third_held_out_sets(
+    def test_it_stays_at_its_measured_level_on_the_later_held_out_sets(
         self, path: Path, precision: float, recall: float
     ) -> None:
         """Published headlines (349) and items written by hand (168), collected blind after the

@@ -515,6 +515,7 @@ class TestLabelledStorySets:
             ("stories_heldout", 0.95, 0.75, 1, 0.9),
             ("stories_heldout2", 0.93, 0.55, 4, 0.8),
             ("stories_heldout3", 0.92, 0.6, 3, 0.75),
+            ("stories_heldout4", 0.95, 0.55, 5, 0.8),
         ],
     )
     def test_clustering_stays_at_its_measured_level(
