@@ -58,6 +58,11 @@ class StoryScore:
     merged_stories: list[str] = field(default_factory=list)
 
     @property
+    def confirmed_judged(self) -> int:
+        """Events a rule alerts on, for which the `min_sources: 3` figure is judged."""
+        return self.confirmed_right + len(self.wrong_confirmed)
+
+    @property
     def f1(self) -> float:
         return _f1(self.precision, self.recall)
 
@@ -80,7 +85,7 @@ class StoryScore:
                 f" ({self.created[scope]} for {self.events_per_scope[scope]} events)"
             )
         lines.append(
-            f"min_sources: 3 right for {self.confirmed_right}/{len(self.wrong_confirmed) + self.confirmed_right}"
+            f"min_sources: 3 right for {self.confirmed_right}/{self.confirmed_judged}"
             f" events ({self.confirmed_events} events have at least three sources)"
         )
         if details:
