@@ -137,12 +137,6 @@ def _set(value: object) -> set[object]:
     return set() if value is None else {value}
 
 
-def cosine(
-    first: Mapping[str, float], second: Mapping[str, float], idf: Mapping[str, float]
-) -> float:
-    return _cosine(first, _norm(first, idf), second, idf)
-
-
 def _norm(terms: Mapping[str, float], idf: Mapping[str, float]) -> float:
     return math.sqrt(sum((w * idf.get(t, 1.0)) ** 2 for t, w in terms.items()))
 
@@ -153,7 +147,8 @@ def _cosine(
     second: Mapping[str, float],
     idf: Mapping[str, float],
 ) -> float:
-    """cosine, with the norm of `first` (which an item's every comparison shares) given."""
+    """The cosine of two term weightings, with the norm of `first` (which every comparison of
+    one item shares) given."""
     shared = first.keys() & second.keys()
     if not shared:
         return 0.0
