@@ -9,7 +9,10 @@ before each round) so that the machine's load, whatever it is, falls on all of t
 Wall time, CPU time and peak RSS are read for each child process alone (`os.wait4`).
 
 Run one comparison: `python -m bench.processes peers --feeds 500 --runs 3` (it starts its own
-bench server); `rule-load --counts 1000,10000` times loading generated rulebooks, each in a fresh
+bench server). `peers --baseline DIR` also runs news-monitor from another checkout DIR (with its
+own virtualenv in DIR/.venv, e.g. a detached worktree of main), its children in the same rounds
+against the same server, so a change is measured before and after side by side;
+`rule-load --counts 1000,10000` times loading generated rulebooks, each in a fresh
 process. The `reader`, `naive` and `load-rules` subcommands are the measured processes.
 """
 
@@ -22,6 +25,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +35,14 @@ from bench.proc import ROOT, TreeSampler, emit, median, run_measurement
 from bench.server import ServerProcess
 
 
-def run_child(command: list[str], timeout: float = 1800) -> dict[str, float]:
-    """Run one child to its end; its own wall time, CPU time and peak RSS."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def run_child(command: list[str], timeout: float = 1800, checkout: Path = ROOT) -> dict[str, float]:
+    """Run one child of `checkout` to its end; its own wall time, CPU time and peak RSS."""
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    load_before = os.getloadavg()[0]
     # A file, not a pipe: a child logging more than a pipe holds would block on a full pipe.
     with tempfile.TemporaryFile() as log:
         started = time.perf_counter()
-        child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+        child = subprocess.Popen(command, cwd=checkout, env=env, stdout=log, stderr=log)
         deadline = started + timeout
         with TreeSampler(child.pid) as tree:
             while True:
@@ -63,6 +68,7 @@ def run_child(command: list[str], timeout: float = 1800) -> dict[str, float]:
         "peak_rss_mb": usage.ru_maxrss / 1024,
         "peak_tree_rss_mb": max(tree.peak_mb, usage.ru_maxrss / 1024),
         "load_average": os.getloadavg()[0],
+        "load_average_before": load_before,
     }
 
 
@@ -77,13 +83,33 @@ def _summary(runs: list[dict[str, float]]) -> dict[str, Any]:
     }
 
 
-def _once(config: Path) -> list[str]:
-    return [sys.executable, "-m", "monitor", "once", "--config", str(config)]
+@dataclass(frozen=True)
+class Child:
+    """A measured process: its command, run from `checkout` (whose bench/ and monitor/ it uses)."""
+
+    command: list[str]
+    checkout: Path = ROOT
 
 
-def _once_one_core(config: Path) -> list[str]:
+def _once(config: Path, python: str = sys.executable) -> list[str]:
+    return [python, "-m", "monitor", "once", "--config", str(config)]
+
+
+def _once_one_core(config: Path, python: str = sys.executable) -> list[str]:
     """`once` with every step in its own process: news-monitor before worker processes."""
-    return [sys.executable, "-m", "bench.processes", "once-one-core", "--config", str(config)]
+    return [python, "-m", "bench.processes", "once-one-core", "--config", str(config)]
+
+
+def baseline_python(checkout: Path) -> str:
+    """The interpreter of another checkout's own virtualenv (never this one's: its monitor/
+    would be imported in place of the checkout's when installed in editable mode)."""
+    python = checkout / ".venv" / "bin" / "python"
+    if not python.is_file():
+        raise SystemExit(
+            f"{checkout}: no virtualenv at {checkout}/.venv; make one there with "
+            f"`python3 -m venv .venv && .venv/bin/pip install -e '.[bench]'`"
+        )
+    return str(python)
 
 
 def once_one_core(config: Path) -> int:
@@ -94,20 +120,18 @@ def once_one_core(config: Path) -> int:
     return main(["once", "--config", str(config)])
 
 
-def compare(
-    tools: dict[str, list[str]], server: ServerProcess, runs: int
-) -> dict[str, dict[str, Any]]:
+def compare(tools: dict[str, Child], server: ServerProcess, runs: int) -> dict[str, dict[str, Any]]:
     """A cold run of each tool, then `runs` interleaved steady rounds after a server advance."""
-    cold = {name: run_child(command) for name, command in tools.items()}
+    cold = {name: run_child(tool.command, checkout=tool.checkout) for name, tool in tools.items()}
     steady: dict[str, list[dict[str, float]]] = {name: [] for name in tools}
     for _ in range(runs):
         server.admin("/admin/advance", post=True)
-        for name, command in tools.items():
-            steady[name].append(run_child(command))
+        for name, tool in tools.items():
+            steady[name].append(run_child(tool.command, checkout=tool.checkout))
     return {name: {"cold": cold[name], "steady": _summary(steady[name])} for name in tools}
 
 
-def peers(feeds: int, runs: int, workdir: Path) -> dict[str, Any]:
+def peers(feeds: int, runs: int, workdir: Path, baseline: Path | None = None) -> dict[str, Any]:
     with ServerProcess(feeds) as server:
         config = server_config(workdir / "ours", server.port, feeds, 100, 50)
         urls = workdir / "urls.txt"
@@ -115,20 +139,31 @@ def peers(feeds: int, runs: int, workdir: Path) -> dict[str, Any]:
         db = workdir / "reader.sqlite"
         here = [sys.executable, "-m", "bench.processes"]
         run_child([*here, "reader", "--db", str(db), "--urls", str(urls), "--setup-only"])
-        # Two states from one config: the one-core run polls a copy, so both see every cycle.
-        single = workdir / "one-core"
-        single.mkdir()
-        single_config = single / "config.yaml"
         ours_state = f"state: {workdir / 'ours' / 'state'}"
-        single_config.write_text(
-            config.read_text().replace(ours_state, f"state: {single / 'state'}"), encoding="utf-8"
-        )
+
+        def state_copy(name: str) -> Path:
+            # Each run polls its own state from the same config, so all see every cycle.
+            (workdir / name).mkdir()
+            copy = workdir / name / "config.yaml"
+            text = config.read_text().replace(ours_state, f"state: {workdir / name / 'state'}")
+            copy.write_text(text, encoding="utf-8")
+            return copy
+
         tools = {
-            "news-monitor": _once(config),
-            "news-monitor, one core": _once_one_core(single_config),
-            "reader": [*here, "reader", "--db", str(db), "--urls", str(urls)],
+            "news-monitor": Child(_once(config)),
+            "news-monitor, one core": Child(_once_one_core(state_copy("one-core"))),
         }
-        return {"feeds": feeds, **compare(tools, server, runs)}
+        if baseline is not None:
+            python = baseline_python(baseline)
+            tools["baseline"] = Child(_once(state_copy("baseline"), python), baseline)
+            tools["baseline, one core"] = Child(
+                _once_one_core(state_copy("baseline-one-core"), python), baseline
+            )
+        tools["reader"] = Child([*here, "reader", "--db", str(db), "--urls", str(urls)])
+        result: dict[str, Any] = {"feeds": feeds, **compare(tools, server, runs)}
+        if baseline is not None:
+            result["baseline_checkout"] = str(baseline)
+        return result
 
 
 def naive(feeds: int, rules: int, runs: int, workdir: Path) -> dict[str, Any]:
@@ -138,12 +173,14 @@ def naive(feeds: int, rules: int, runs: int, workdir: Path) -> dict[str, Any]:
         urls.write_text("\n".join(server.feed_url(n) for n in range(feeds)) + "\n")
         rule_dir = workdir / "ours" / "rules"
         tools = {
-            "news-monitor": _once(config),
-            "naive": [
-                *[sys.executable, "-m", "bench.processes", "naive"],
-                *["--urls", str(urls), "--rules", str(rule_dir)],
-                *["--db", str(workdir / "naive.sqlite")],
-            ],
+            "news-monitor": Child(_once(config)),
+            "naive": Child(
+                [
+                    *[sys.executable, "-m", "bench.processes", "naive"],
+                    *["--urls", str(urls), "--rules", str(rule_dir)],
+                    *["--db", str(workdir / "naive.sqlite")],
+                ]
+            ),
         }
         return {"feeds": feeds, "rules": rules, **compare(tools, server, runs)}
 
@@ -215,6 +252,11 @@ def main() -> None:
     peers_args = commands.add_parser("peers")
     peers_args.add_argument("--feeds", type=int, default=500)
     peers_args.add_argument("--runs", type=int, default=3)
+    peers_args.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (with its own .venv) whose news-monitor runs in the same rounds",
+    )
     naive_args = commands.add_parser("versus-naive")
     naive_args.add_argument("--feeds", type=int, default=30)
     naive_args.add_argument("--rules", type=int, default=1000)
@@ -251,7 +293,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-processes-") as tmp:
         workdir = Path(tmp)
         if args.command == "peers":
-            emit(peers(args.feeds, args.runs, workdir))
+            baseline = args.baseline.resolve() if args.baseline else None
+            emit(peers(args.feeds, args.runs, workdir, baseline))
         elif args.command == "rule-load":
             counts = [int(c) for c in args.counts.split(",")]
             emit(rule_load(counts, args.runs, workdir))
