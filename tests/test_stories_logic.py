@@ -21,7 +21,7 @@ from monitor.stories.evaluate import read_story_set, score
 from monitor.stories.features import describe, is_opinion, lead
 from monitor.stories.sources import outlet_of, source_of
 from monitor.stories.tracker import event_time, track
-from monitor.stories.unplaced import UnplacedReports
+from monitor.stories.unplaced import RECALLED, UnplacedReports
 
 TUESDAY = datetime(2025, 10, 21, 18, 0, tzinfo=UTC)
 RULES = Path(__file__).resolve().parent.parent / "rules"
@@ -561,6 +561,19 @@ class TestUnplacedReports:
         for entry in memory.recall(wanted, 3600.0, 20 * 3600.0, 2):
             assert 3600.0 <= entry.at <= 20 * 3600.0
             assert len(wanted.keys() & entry.features.terms.keys()) >= 2
+
+    def test_among_reports_sharing_as_much_the_latest_are_recalled(self) -> None:
+        """More reports than it compares share the new story's terms equally: the ones nearest
+        in time are recalled, not whichever a set happens to list first."""
+        memory = UnplacedReports()
+        shared = {"strike": 1.0, "boat": 1.0, "hegseth": 1.0}
+        features = type(describe(item("x"), 0))(terms=shared)
+        for hour in range(RECALLED + 10):
+            memory.remember(Item("wire", f"report-{hour}", "t", ""), features, hour * 3600.0)
+        recalled = memory.recall(shared, 0.0, 100 * 3600.0, 2)
+        assert [entry.item.key for entry in recalled] == [
+            f"report-{hour}" for hour in range(10, RECALLED + 10)
+        ]
 
     def test_a_story_started_later_takes_the_earlier_report_no_rule_matched(
         self, tmp_path: Path

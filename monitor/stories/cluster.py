@@ -152,7 +152,9 @@ def _cosine(
     shared = first.keys() & second.keys()
     if not shared:
         return 0.0
-    dot = sum(first[t] * second[t] * idf.get(t, 1.0) ** 2 for t in shared)
+    # fsum: a plain sum over a set of strings depends on the set's order, which changes with
+    # PYTHONHASHSEED, and the last bit of a score can decide between two close candidates.
+    dot = math.fsum(first[t] * second[t] * idf.get(t, 1.0) ** 2 for t in shared)
     norm_b = _norm(second, idf)
     return dot / (norm_a * norm_b) if norm_a and norm_b else 0.0
 

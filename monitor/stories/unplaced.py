@@ -70,9 +70,15 @@ class UnplacedReports:
             keys = self._postings.get(term)
             if keys and len(keys) <= MAX_POSTING:
                 shared.update(keys)
-        found = [
-            self._entries[key]
-            for key, count in shared.most_common(RECALLED)
-            if count >= min_shared and since <= self._entries[key].at <= until
-        ]
+        # Ties in the count go to the latest report, then by key: the postings are sets, whose
+        # order (and so Counter.most_common's among equals) changes with PYTHONHASHSEED.
+        ranked = sorted(
+            (
+                (count, self._entries[key].at, key)
+                for key, count in shared.items()
+                if count >= min_shared and since <= self._entries[key].at <= until
+            ),
+            key=lambda entry: (-entry[0], -entry[1], entry[2]),
+        )
+        found = [self._entries[key] for _, _, key in ranked[:RECALLED]]
         return sorted(found, key=lambda entry: (entry.at, entry.item.key))
