@@ -234,6 +234,49 @@ class TestSources:
         report = item("Strike", summary, link="https://www.news.example.co.uk/a", author=author)
         assert source_of(report) == expected
 
+    @pytest.mark.parametrize(
+        ("title", "summary", "expected"),
+        [
+            (
+                "Trump cuts off diplomatic outreach to Venezuela, NYT reports",
+                "",
+                "The New York Times",
+            ),
+            (
+                "Maduro asked Russia for missiles",
+                "He wrote to Moscow, according to The Washington Post.",
+                "The Washington Post",
+            ),
+            (
+                "Bombarderos B-1 volaron cerca de Venezuela, según The Wall Street Journal",
+                "",
+                "The Wall Street Journal",
+            ),
+            (
+                "Londres deja de compartir inteligencia",
+                "El Reino Unido suspendió el intercambio, según la cadena CNN.",
+                "CNN",
+            ),
+            (
+                "Trump to meet his security team",
+                "He meets them on Monday, CNN reported, citing sources.",
+                "CNN",
+            ),
+            ("Trump weighs strikes on Venezuela — WSJ", "", "The Wall Street Journal"),
+            ("Strike on a boat", "Three died, Reuters reported, citing CNN.", "Reuters"),
+            ("Maduro habla", "Lo dijo según el político opositor Juan Pérez.", "example.co.uk"),
+            ("Strike on a boat", "Three died, according to CIA officials.", "example.co.uk"),
+            ("Axios' new CEO", "The politics newsletter hired staff.", "example.co.uk"),
+        ],
+    )
+    def test_a_retelling_counts_for_the_newsroom_it_names(
+        self, title: str, summary: str, expected: str
+    ) -> None:
+        """A rewrite of another newsroom's scoop confirms nothing new: it counts for the
+        newsroom its headline or lead names, as a wire copy counts for the agency."""
+        retelling = item(title, summary, link="https://www.news.example.co.uk/a")
+        assert source_of(retelling) == expected
+
     def test_a_headline_naming_the_agency_credits_it(self) -> None:
         assert source_of(item("Reuters: US deploys carrier strike group")) == "Reuters"
 

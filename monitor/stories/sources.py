@@ -118,6 +118,65 @@ _OUTLET_NAME = re.compile(
     r"^[A-Z]{2,5}\b|\b(?:News|Newsday|Herald|Times|Post|Journal|Press|Tribune|Telegraph|Guardian|"
     r"Gazette|Chronicle|Daily|Radio|TV|Televisi[oó]n|Noticias|Diario|Prensa)\b"
 )
+# Newsrooms whose scoops others retell ("según The Wall Street Journal", "CNN reported"):
+# canonical name <- the ways a citation spells it. Matched with their capitals, so that
+# "según el político" is not Politico.
+CITED_OUTLETS = {
+    "CNN": "CNN",
+    "CNN en Español": "CNN",
+    "The New York Times": "The New York Times",
+    "New York Times": "The New York Times",
+    "NYT": "The New York Times",
+    "The Washington Post": "The Washington Post",
+    "Washington Post": "The Washington Post",
+    "The Wall Street Journal": "The Wall Street Journal",
+    "Wall Street Journal": "The Wall Street Journal",
+    "WSJ": "The Wall Street Journal",
+    "NBC News": "NBC News",
+    "NBC": "NBC News",
+    "CBS News": "CBS News",
+    "CBS": "CBS News",
+    "ABC News": "ABC News",
+    "Fox News": "Fox News",
+    "Axios": "Axios",
+    "Politico": "Politico",
+    "POLITICO": "Politico",
+    "Semafor": "Semafor",
+    "The Atlantic": "The Atlantic",
+    "The Intercept": "The Intercept",
+    "NPR": "NPR",
+    "The Guardian": "The Guardian",
+    "BBC": "BBC",
+    "BBC Mundo": "BBC",
+    "Financial Times": "Financial Times",
+    "The Financial Times": "Financial Times",
+    "Miami Herald": "Miami Herald",
+    "The Miami Herald": "Miami Herald",
+    "El Nuevo Herald": "El Nuevo Herald",
+    "El País": "El País",
+    "Infobae": "Infobae",
+    "The War Zone": "The War Zone",
+    "Newsweek": "Newsweek",
+    "The Hill": "The Hill",
+    "Al Jazeera": "Al Jazeera",
+    "Telemundo": "Telemundo",
+    "Univision": "Univision",
+    "Univisión": "Univision",
+}
+_CITED = "|".join(sorted((re.escape(k) for k in CITED_OUTLETS), key=len, reverse=True))
+# "..., CNN reported", "according to The New York Times", "según el diario The Washington
+# Post", "reported by Axios", "citing NBC News", "informó CNN", "— WSJ": a retelling names the
+# newsroom it retells, in its headline or its lead.
+_CITATION = re.compile(
+    r"(?:^|[,;(\u2013\u2014-]\s*|\bas\s+)(?:first\s+)?(" + _CITED + r")\s+(?:reported|reports|"
+    r"revealed|said|informó|informa|reveló|reportó|publicó)\b"
+    r"|\b(?:[Aa]ccording to|[Rr]eported by|first reported by|[Cc]iting|[Tt]old|[Ss]egún|"
+    r"[Dd]e acuerdo con|[Cc]itando a|[Ii]nformó|[Ii]nforma|[Rr]eveló|[Rr]eportó|[Pp]ublicó)\s+"
+    r"(?:(?:el|la)\s+(?:diario|periódico|cadena|medio|canal|revista)\s+(?:estadounidense\s+)?)?"
+    r"(?:the\s+)?(" + _CITED + r")\b"
+    r"|[\u2013\u2014-]\s*(" + _CITED + r")\s*$"
+)
+_CITATION_WINDOW = 400  # characters of the lead where a retelling names whom it retells
 _CREDIT_WINDOW = 160  # characters at the start of a text where a dateline credit stands
 
 _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "gov", "ac", "edu", "gob", "gouv", "ne"})
@@ -184,12 +243,27 @@ def outlet_credited(item: Item) -> str | None:
     return None
 
 
+def outlet_cited(item: Item) -> str | None:
+    """The newsroom whose report the item's headline or lead retells ("..., según The Wall
+    Street Journal"), if any: the rewrite counts for the newsroom, as a wire copy counts for
+    the agency."""
+    for text in (item.title, item.summary[:_CITATION_WINDOW]):
+        found = _CITATION.search(text)
+        if found:
+            name = next(group for group in found.groups() if group)
+            return CITED_OUTLETS[name]
+    return None
+
+
 def credited_source(item: Item) -> str | None:
     """The source a credit names (agency or outlet, then RSS `<source>`), if any: it stands
     whatever the text looks like."""
     agency = agency_credited(item) or outlet_credited(item) or byline_credited(item)
     if agency is not None:
         return agency
+    cited = outlet_cited(item)
+    if cited is not None:
+        return cited
     named = item.source.strip()
     # A <source> that is a note, not a name ("(With inputs from agencies.)"), names no one.
     if named and not named.startswith("(") and len(named) <= 60 and len(named.split()) <= 6:
