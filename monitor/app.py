@@ -28,12 +28,15 @@ from monitor.health import lock_path, rulebook_cache_path
 from monitor.logs import register_secret
 from monitor.notify import build_notifier
 from monitor.notify.settings import NotifierSettings, looks_like_token
-from monitor.poll import PollOutcome, observe, poll_feed
+from monitor.poll import FeedRead, PollOutcome, observe, poll_feed, read_feed, record_reads
 from monitor.rules import Rulebook, RulePin, pinned_rulebook
 from monitor.statefile import check_intact, ensure_writable
 from monitor.store import FeedState, Replica, Store
 
 log = logging.getLogger("monitor")
+
+# New items a `once` cycle holds, read but unrecorded, to place them in time order across feeds.
+ORDERED_ITEMS = 5000
 
 
 class StateLockedError(MonitorError):
@@ -245,13 +248,54 @@ class App:
 
     async def cycle(self) -> tuple[list[PollOutcome], DispatchReport]:
         """Poll every feed once (ignoring backoff: the user asked for it now), then deliver all
-        that is due, however many turns that takes."""
+        that is due, however many turns that takes.
+
+        What the feeds read is recorded together, up to ORDERED_ITEMS new items at a time, so
+        that reports are placed in stories in the order of their occurrences across feeds (a
+        cycle that reads a day of news places it as live polling would have), not in the order
+        the fetches finished; memory stays bounded by the same count."""
         limit = asyncio.Semaphore(self.config.concurrency)
 
-        async def bounded(feed: FeedSettings) -> PollOutcome:
+        async def bounded(feed: FeedSettings) -> tuple[FeedRead | PollOutcome, float]:
             async with limit:
-                return await self.poll(feed, respect_backoff=False)
+                started = time.monotonic()
+                read = await read_feed(
+                    feed,
+                    fetcher=self.fetcher,
+                    store=self.store,
+                    rulebook=self.rulebook,
+                    max_age=self.config.max_age,
+                    crunch=self.crunch,
+                    pin=self.pin,
+                    articles=self.articles,
+                    respect_backoff=False,
+                )
+                return read, time.monotonic() - started
 
-        outcomes = await asyncio.gather(*(bounded(feed) for feed in self.config.feeds))
+        outcomes: dict[str, PollOutcome] = {}
+        waiting: list[tuple[FeedRead, float]] = []
+
+        def record() -> None:
+            reads = [read for read, _ in waiting]
+            for outcome, (_, seconds) in zip(
+                record_reads(reads, self.store, self.rulebook, self.config.routes),
+                waiting,
+                strict=True,
+            ):
+                observe(outcome, seconds)
+                outcomes[outcome.feed] = outcome
+            waiting.clear()
+
+        for finished in asyncio.as_completed([bounded(feed) for feed in self.config.feeds]):
+            read, seconds = await finished
+            if isinstance(read, PollOutcome):
+                observe(read, seconds)
+                outcomes[read.feed] = read
+                continue
+            waiting.append((read, seconds))
+            if sum(len(r.new_items) for r, _ in waiting) >= ORDERED_ITEMS:
+                record()
+        if waiting:
+            record()
         report = await self.deliver(force=True)
-        return list(outcomes), report
+        return [outcomes[feed.name] for feed in self.config.feeds], report

@@ -1,5 +1,9 @@
-"""One poll of one feed: fetch -> parse -> keep unseen -> match -> place in stories -> record,
-in one transaction.
+"""One poll of one feed: fetch -> parse -> keep unseen -> match (`read_feed`), then place in
+stories and record, in one transaction (`record_reads`).
+
+The two halves are apart so that `once` can read many feeds at a time and record what they
+read together, placing every report in the time order of its occurrence across feeds, as
+live polling would have seen them, rather than in the order the fetches happened to finish.
 
 Failures are recorded on the feed (with backoff) and logged; they never raise into the loop,
 so one broken feed cannot stop the others.
@@ -24,7 +28,7 @@ from monitor.feeds.article import ArticleFetcher
 from monitor.feeds.fetch import Fetcher
 from monitor.models import Alert, Item
 from monitor.rules import Rulebook, RulePin
-from monitor.store import FeedState, Store
+from monitor.store import FeedState, QueuedAlert, Store
 from monitor.stories.tracker import Matched, track
 
 log = logging.getLogger("monitor.poll")
@@ -40,6 +44,19 @@ class PollOutcome:
     new_items: int = 0
     alerts: tuple[Alert, ...] = field(default=())
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedRead:
+    """A feed fetched and read, its new items matched: what recording it needs."""
+
+    feed: FeedSettings
+    validators: FeedState  # the feed's state with this fetch's validators and body hash
+    found: int  # entries in the document
+    new_items: list[Item]
+    matched: list[Matched]
+    since: float | None  # a new feed's baseline (see baseline_since)
+    now: float  # when it was read: its items' first sight
 
 
 def baseline_since(
@@ -164,6 +181,41 @@ async def poll_feed(
     Parsing, text and matching run through `crunch` (here or in worker processes that load the
     rule files `pin` names; without a pin, here).
     """
+    read = await read_feed(
+        feed,
+        fetcher=fetcher,
+        store=store,
+        rulebook=rulebook,
+        max_age=max_age,
+        crunch=crunch,
+        pin=pin,
+        articles=articles,
+        respect_backoff=respect_backoff,
+        clock=clock,
+        state=state,
+    )
+    if isinstance(read, PollOutcome):
+        return read
+    return record_reads([read], store, rulebook, routes)[0]
+
+
+async def read_feed(
+    feed: FeedSettings,
+    *,
+    fetcher: Fetcher,
+    store: Store,
+    rulebook: Rulebook,
+    max_age: float | None,
+    crunch: Crunch,
+    pin: RulePin | None = None,
+    articles: ArticleFetcher | None = None,
+    respect_backoff: bool = True,
+    clock: Callable[[], float] = time.time,
+    state: FeedState | None = None,
+) -> FeedRead | PollOutcome:
+    """Fetch `feed` and read its new items, recording nothing of them yet: the outcome when
+    there is nothing to record but the poll itself (an error, a 304, the same body again, a
+    backoff), else what `record_reads` records. Never raises for feed problems."""
     if state is None:
         state = store.feed_state(feed.name, feed.url)
     started = clock()
@@ -208,13 +260,45 @@ async def poll_feed(
         return _failed(store, feed, state, f"not a readable feed: {exc}", None, clock())
     except WorkerDied as exc:
         return _failed(store, feed, state, str(exc), None, clock())
+    return FeedRead(feed, validators, found, new_items, matched, since, now)
+
+
+def record_reads(
+    reads: Sequence[FeedRead], store: Store, rulebook: Rulebook, routes: Sequence[Route]
+) -> list[PollOutcome]:
+    """Record `reads` in one transaction, their reports placed in stories in the time order
+    of their occurrences across all of them; the outcome of each, in the order given."""
+    queued: dict[str, list[QueuedAlert]] = {read.feed.name: [] for read in reads}
     # Placing items in stories reads and writes story state: it runs here, on the loop thread,
     # with no await between the read and the write, in the same transaction as marking seen.
     with store.transaction():
-        store.record_poll(validators, new_items, (), now)
-        queued = track(store, rulebook, routes, feed, matched, now)
-    if since is not None:
-        _log_baseline(feed, new_items, len(queued), since, now)
+        for read in reads:
+            store.record_poll(read.validators, read.new_items, (), read.now)
+        arrivals = sorted(
+            ((entry, read) for read in reads for entry in read.matched),
+            key=lambda pair: (pair[0].at, pair[1].feed.name, pair[0].item.key),
+        )
+        for entry, read in arrivals:
+            queued[read.feed.name] += track(store, rulebook, routes, read.feed, [entry], read.now)
+    outcomes = []
+    for read in reads:
+        mine = queued[read.feed.name]
+        if read.since is not None:
+            _log_baseline(read.feed, read.new_items, len(mine), read.since, read.now)
+        _log_alerts(store, read.feed, mine)
+        outcomes.append(
+            PollOutcome(
+                read.feed.name,
+                "new",
+                items=read.found,
+                new_items=len(read.new_items),
+                alerts=tuple(entry.alert for entry in mine),
+            )
+        )
+    return outcomes
+
+
+def _log_alerts(store: Store, feed: FeedSettings, queued: Sequence[QueuedAlert]) -> None:
     held = store.held_back([entry.alert.message_id for entry in queued]) if queued else {}
     for entry in queued:
         alert = entry.alert
@@ -231,13 +315,6 @@ async def poll_feed(
             f"; not sent, {why}" if why else "",
             extra={"feed": feed.name, "rule": alert.rule.id, "alert_id": alert.id},
         )
-    return PollOutcome(
-        feed.name,
-        "new",
-        items=found,
-        new_items=len(new_items),
-        alerts=tuple(entry.alert for entry in queued),
-    )
 
 
 def _log_baseline(

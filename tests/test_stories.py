@@ -137,6 +137,27 @@ class TestOneAlertPerStory:
         assert updated["changes"] == ["sources 1 -> 2"]
         assert {i["outlet"] for i in updated["story"]["items"]} == {"alpha.example", "beta.example"}
 
+    def test_one_once_run_places_reports_in_the_order_they_were_published(
+        self, tmp_path: Path, feed_server: FeedServer, webhook_receiver: WebhookReceiver
+    ) -> None:
+        """Two outlets read in one run: the alert is created by the report published first and
+        updated by the later one, though the later one's feed answered first (a day of news
+        read by one `once` clusters as live polling would have)."""
+        feeds = {
+            "alpha": serve(feed_server, "alpha", [STRIKE_B]),
+            "beta": feed_server.serve("/beta.xml", rss([STRIKE_A], site="beta.example"), delay=1.0),
+        }
+        config = write_config(tmp_path, feeds, webhook=webhook_receiver.url())
+        assert once(config) == 0
+
+        created, updated = ladder_messages(webhook_receiver)
+        assert (created["event"], updated["event"]) == ("alert.created", "alert.updated")
+        assert (created["item"]["title"], updated["item"]["title"]) == (
+            STRIKE_A.title,
+            STRIKE_B.title,
+        )
+        assert (created["story"]["sources"], updated["story"]["sources"]) == (1, 2)
+
     def test_a_report_no_rule_matched_still_counts_as_a_confirming_outlet(
         self, tmp_path: Path, feed_server: FeedServer, webhook_receiver: WebhookReceiver
     ) -> None:
