@@ -63,6 +63,10 @@ DENIAL_CUES: tuple[str, ...] = (
     "no boots on the ground", "does not have forces", "doesn't have forces", "did not order",
     "didn't order", "did not see", "didn't see", "did not watch", "fog of war",
     "no u.s. forces", "no us forces", "no american forces", "no u.s. troops", "no us troops",
+    "says no", "said no", "say no", "not an act of war", "never asked", "never requested",
+    "still in the dark", "no concrete evidence", "no hard evidence", "was not needed",
+    "wasn't needed", "was not necessary", "wasn't necessary", "ridicules", "ridiculed", "mocks",
+    "mocked", "scoffs", "scoffed", "smokescreen", "smoke screen",
     # Spanish
     "niega", "niegan", "nego", "negaron", "negado", "desmiente", "desmienten", "desmintio",
     "desmintieron", "nunca autorizo", "no autorizo", "descarta", "descartan", "descarto", "descartaron", "no hay planes",
@@ -83,6 +87,12 @@ DENIAL_CUES: tuple[str, ...] = (
     "no va dirigido", "no iba dirigido", "no tiene fuerzas", "no hay fuerzas", "no confirma",
     "no confirmo", "no confirmaron",
     "confusion de la guerra", "niebla de la guerra",
+    "no hubo orden", "no hubo ninguna orden", "no hubo una orden", "nunca ha solicitado",
+    "nunca solicito", "nunca pidio", "nunca ha pedido", "no fue necesaria", "no fue necesario",
+    "no hizo falta", "ridiculiza", "ridiculizo", "ridiculizado", "ridiculizan", "ironiza",
+    "ironizo", "vendedera de humo", "cortina de humo", "no vamos a mandar", "no mandara",
+    "no mandaremos", "no se corresponden con la realidad", "no se corresponde con la realidad",
+    "no corresponde a la realidad",
 )  # fmt: skip
 
 NOT_DENIAL_CUES: tuple[str, ...] = (
@@ -90,7 +100,7 @@ NOT_DENIAL_CUES: tuple[str, ...] = (
     "refused to rule out", "declined to rule out", "refuses to rule out", "declines to rule out",
     "did not deny", "does not deny", "didn't deny", "doesn't deny", "would not deny",
     "false flag", "false-flag", "falsa bandera", "falsos positivos",
-    "no doubt", "there is no doubt", "no question", "no longer", "despite denials", "despite the denial", "despite denial", "despite denying",
+    "no doubt", "there is no doubt", "no one", "nobody", "no more", "no question", "no longer", "despite denials", "despite the denial", "despite denial", "despite denying",
     "pese a negar", "a pesar de negar",
     "despite trump's denial", "despite his denial", "despite official denials",
     "pese a la negativa", "pese al desmentido", "a pesar de la negativa", "a pesar del desmentido",
@@ -141,6 +151,11 @@ REVERSAL_CUES: tuple[str, ...] = (
     "return to their jobs", "resumption of flights", "resuming flights", "resume service",
     "resumes service",
     "to the Mediterranean", "for the Mediterranean", "to the Middle East", "for the Middle East",
+    "reduces", "reduced", "reducing", "decreases", "decreased", "decreasing", "reduction in",
+    "~pull ships", "~pull warships", "~pull its ships", "~pull destroyers", "~pull forces",
+    "shifts from", "shifted from", "shift from", "begun to thin", "began to thin", "thinning",
+    "sails for norfolk", "sailed for norfolk", "for norfolk", "to norfolk", "ending",
+    "to be removed", "will be removed", "be dismantled", "removal of",
     # Spanish
     "regresa", "regresan", "regreso", "regresaron", "llega a norfolk", "llego a norfolk",
     "retorna", "retornan", "retorno",
@@ -165,6 +180,9 @@ REVERSAL_CUES: tuple[str, ...] = (
     "baja el nivel de alerta", "bajo el nivel de alerta", "reanudar vuelos", "reanudar sus vuelos",
     "reanudar los vuelos", "reanudara sus vuelos", "reanudaran sus vuelos", "reanudacion de vuelos",
     "reanudacion de los vuelos", "restablecimiento de operaciones", "restablecimiento de vuelos",
+    "pone rumbo a", "ponen rumbo a", "puso rumbo a", "rumbo a virginia", "rumbo a norfolk",
+    "adios al", "reduce el numero", "reducen el numero", "redujo el numero", "disminuye",
+    "disminuyen", "disminuyo",
 )  # fmt: skip
 
 NOT_REVERSAL_CUES: tuple[str, ...] = (
@@ -177,6 +195,8 @@ NOT_REVERSAL_CUES: tuple[str, ...] = (
     "retira a sus diplomaticos", "retiro a sus diplomaticos", "retira al personal",
     "retiro al personal", "retira su reconocimiento",
     "survivor", "survivors", "sobreviviente", "sobrevivientes", "superviviente", "supervivientes",
+    "lifting force", "lifting the force", "lifting its force", "more aircraft", "more warships",
+    "more ships", "more troops", "more jets", "bringing the total", "raising the total",
 )  # fmt: skip
 
 COMMENTARY_CUES: tuple[str, ...] = (
@@ -223,6 +243,10 @@ COMMENTARY_CUES: tuple[str, ...] = (
     "legal doubts", "would mean", "could mean", "might mean", "split over", "divided over",
     "divided on", "worry about", "worried about", "worries about", "debate over", "debate on",
     "debates whether", "debating whether", "what happens next", "what comes next",
+    "senator warns", "senators warn", "lawmaker warns", "lawmakers warn", "armed services committee",
+    "inspector general", "grill", "grills", "grilled", "scholars", "legal scholars", "question basis", "question the basis",
+    "law of armed conflict", "guide to", "plain-language", "questions and answers",
+    "calm in", "remains calm", "daily life", "life goes on", "views on",
     # Spanish
     "legalidad", "ilegal", "ilegales", "ilegalidad", "audiencia",
     "cuestiona", "cuestionan", "cuestionamientos", "criticos",
@@ -240,6 +264,10 @@ COMMENTARY_CUES: tuple[str, ...] = (
     "condenan la presencia", "divididos ante", "divididos por", "les preocupa",
     "salida pacifica", "encuesta", "sondeo", "aniversario", "legitimidad", "extrajudicial",
     "extrajudiciales", "demanda", "demandan", "zona de paz", "territorio de paz",
+    "senador advierte", "senadores advierten", "congreso presiona", "exigen audio",
+    "exigen video", "exigen los videos", "comision de servicios armados", "inspector general",
+    "resolucion para", "frenar", "quedan satisfechos", "juristas", "academicos",
+    "preguntas y respuestas", "repaso a", "vida cotidiana", "opiniones sobre",
     "llama a la paz", "esfuerzos de paz", "respalda", "respaldo", "apoya", "defiende",
 )  # fmt: skip
 
@@ -249,6 +277,10 @@ NOT_COMMENTARY_CUES: tuple[str, ...] = (
     "illegal immigrants", "illegal crossings", "drogas ilegales", "mineria ilegal", "pesca ilegal",
     # A war scenario the target's forces prepare for is their step, not a forecast
     "escenario belico", "escenario de guerra",
+    "escenario de alta tension", "escenario de tension",
+    # The target's own word for an incursion, and forces rehearsing a scenario, report an event
+    "incursion ilegal", "illegal incursion", "rehearsing", "rehearse", "rehearsed", "practising",
+    "practicing", "ensayan", "ensayaron",
 )  # fmt: skip
 
 COMMENTARY_LABELS: tuple[str, ...] = (
@@ -264,7 +296,7 @@ COMMENTARY_LABELS: tuple[str, ...] = (
     "como son", "como es", "como funciona", "como funcionan", "que es", "que son", "quien es",
     "quienes son", "por que", "que hay detras", "what is", "what are", "why did", "why is",
     "why are", "why was", "why were", "why does", "why do", "why has", "why trump", "how does",
-    "how do", "how big", "how powerful", "anatomy of",
+    "how do", "how big", "how powerful", "anatomy of", "how capable", "how strong", "how ready", "views on",
 )  # fmt: skip
 
 
