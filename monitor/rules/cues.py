@@ -63,7 +63,7 @@ DENIAL_CUES: tuple[str, ...] = (
     "no boots on the ground", "does not have forces", "doesn't have forces", "did not order",
     "didn't order", "did not see", "didn't see", "did not watch", "fog of war",
     "no u.s. forces", "no us forces", "no american forces", "no u.s. troops", "no us troops",
-    "says no", "said no", "say no", "not an act of war", "never asked", "never requested",
+    "says no", "said no", "say no", "no such", "were not american", "was not american", "not an act of war", "never asked", "never requested",
     "still in the dark", "no concrete evidence", "no hard evidence", "was not needed",
     "wasn't needed", "was not necessary", "wasn't necessary", "ridicules", "ridiculed", "mocks",
     "mocked", "scoffs", "scoffed", "smokescreen", "smoke screen",
@@ -246,7 +246,7 @@ COMMENTARY_CUES: tuple[str, ...] = (
     "senator warns", "senators warn", "lawmaker warns", "lawmakers warn", "armed services committee",
     "inspector general", "grill", "grills", "grilled", "scholars", "legal scholars", "question basis", "question the basis",
     "law of armed conflict", "guide to", "plain-language", "questions and answers",
-    "calm in", "remains calm", "daily life", "life goes on", "views on",
+    "calm in", "remains calm", "daily life", "life goes on", "views on", "implications",
     # Spanish
     "legalidad", "ilegal", "ilegales", "ilegalidad", "audiencia",
     "cuestiona", "cuestionan", "cuestionamientos", "criticos",
@@ -267,7 +267,7 @@ COMMENTARY_CUES: tuple[str, ...] = (
     "senador advierte", "senadores advierten", "congreso presiona", "exigen audio",
     "exigen video", "exigen los videos", "comision de servicios armados", "inspector general",
     "resolucion para", "frenar", "quedan satisfechos", "juristas", "academicos",
-    "preguntas y respuestas", "repaso a", "vida cotidiana", "opiniones sobre",
+    "preguntas y respuestas", "repaso a", "vida cotidiana", "opiniones sobre", "que implica", "lo que implica",
     "llama a la paz", "esfuerzos de paz", "respalda", "respaldo", "apoya", "defiende",
 )  # fmt: skip
 
@@ -281,6 +281,8 @@ NOT_COMMENTARY_CUES: tuple[str, ...] = (
     # The target's own word for an incursion, and forces rehearsing a scenario, report an event
     "incursion ilegal", "illegal incursion", "rehearsing", "rehearse", "rehearsed", "practising",
     "practicing", "ensayan", "ensayaron",
+    # A question about what happened last night reports that it happened
+    "last night", "anoche", "this morning", "esta madrugada", "overnight",
 )  # fmt: skip
 
 COMMENTARY_LABELS: tuple[str, ...] = (
