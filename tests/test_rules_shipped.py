@@ -24,6 +24,7 @@ REALWORLD = Path(__file__).resolve().parent / "data" / "realworld"
 CONFUSERS = Path(__file__).resolve().parent / "data" / "confusers_rules13.jsonl"
 CONFUSERS_THIRD = Path(__file__).resolve().parent / "data" / "confusers_rules13d.jsonl"
 CONFUSERS_FOURTH = Path(__file__).resolve().parent / "data" / "confusers_rules13e.jsonl"
+CONFUSERS_FIFTH = Path(__file__).resolve().parent / "data" / "confusers_rules13f.jsonl"
 
 
 def item(title: str, summary: str = "") -> Item:
@@ -92,6 +93,22 @@ class TestShippedRulebook:
             # aftermath, sources inside the target, rehearsals, blockades, training days,
             # expulsions and bans worded as orders.
             (CONFUSERS_FOURTH, 0.97, 0.97, {"reversal", "denial", "commentary", "venezuela_other"}),
+            # Fifth round: drawdowns worded as numbers reduced or ships pulled, denials by
+            # ridicule or by what was never asked, oversight hearings, guides; licences and
+            # permits revoked, flight bans, mass mobilisation, plots claimed by the target.
+            (
+                CONFUSERS_FIFTH,
+                0.97,
+                0.97,
+                {
+                    "reversal",
+                    "denial",
+                    "commentary",
+                    "word_sense",
+                    "other_theatre",
+                    "venezuela_other",
+                },
+            ),
         ],
     )
     def test_it_holds_on_the_confusers_written_per_class(
@@ -120,8 +137,8 @@ class TestShippedRulebook:
         [
             (REALWORLD / "realworld_heldout3.jsonl", 0.96, 0.95),
             (BLIND / "handwritten3.jsonl", 0.98, 0.94),
-            (REALWORLD / "realworld_heldout4.jsonl", 0.84, 0.77),
-            (BLIND / "handwritten4.jsonl", 0.85, 0.79),
+            (REALWORLD / "realworld_heldout4.jsonl", 0.95, 0.95),
+            (BLIND / "handwritten4.jsonl", 0.99, 0.96),
         ],
     )
     def test_it_stays_at_its_measured_level_on_the_later_held_out_sets(
@@ -130,7 +147,8 @@ class TestShippedRulebook:
         """Published headlines and items written by hand, collected blind after the third round
         (349 and 168: scored once at 0.865 / 0.806 and 0.880 / 0.849, then tuned on in the
         fourth round: 0.973 / 0.958 and 1.000 / 0.953) and after the fourth (376 and 243: scored
-        once at 0.851 / 0.781 and 0.858 / 0.802; README). Floors against regressions."""
+        once at 0.851 / 0.781 and 0.858 / 0.802, then tuned on in the fifth round: 0.967 / 0.962
+        and 1.000 / 0.975; README). Floors against regressions."""
         score = evaluate(load_rulebook([RULES]), read_labelled(path))
         assert score.precision >= precision, score.report()
         assert score.recall >= recall, score.report()
@@ -241,9 +259,11 @@ class TestShippedRulebook:
         ],
     )  # fmt: skip
     def test_each_event_alerts_on_its_own_rung(self, title: str, rung: str) -> None:
-        """One alert per item, on the rung of what happened, with no stray values."""
+        """One alert per item, on the rung of what happened, with no stray values: the only
+        value is a count of what the rung is about (the troops the target sends)."""
         found = load_rulebook([RULES]).match(item(title))
-        assert [(m.rule.id, dict(m.values)) for m in found] == [(rung, {})]
+        values = {"troops": 15000} if "15,000 troops" in title else {}
+        assert [(m.rule.id, dict(m.values)) for m in found] == [(rung, values)]
 
     def test_another_theatre_needs_only_a_new_theatre_file(self, tmp_path: Path) -> None:
         """Rewriting theatre.yaml turns the ladder onto another country pair."""
@@ -265,7 +285,10 @@ class TestShippedRulebook:
             "  armed_groups: [Kraken gang]\n"
             "  actor_allies: [Hyperborea]\n"
             "  theatre_waters: [Atlantic waters]\n"
-            "  other_navies: [Muvian navy]\n",
+            "  other_navies: [Muvian navy]\n"
+            "  other_agencies: [Muvian intelligence]\n"
+            "  target_airlines: [Atlantis Air]\n"
+            "  target_campaign: [Trident Shield]\n",
             encoding="utf-8",
         )
         for name in ("escalation.yaml",):
