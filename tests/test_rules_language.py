@@ -492,27 +492,6 @@ class TestRoles:
         assert fired(rulebook, "explosiones en caracas y caída de misiles") == ["us-strike"]
         assert fired(rulebook, "Caracas fires missiles in a drill") == []
 
-    def test_a_spanish_nationality_after_the_action_is_its_doer(self, tmp_path: Path) -> None:
-        """ "Entre EEUU y Venezuela, cinco aviones de combate estadounidenses sobrevolaron": the
-        adjective right after the noun names whose aircraft they are, whoever is named before;
-        an object after an English verb ("US jets strike Venezuela") is no doer."""
-        rulebook = rulebook_of(
-            tmp_path,
-            """
-            rules:
-              - id: us-jets
-                match:
-                  all:
-                    - any: [Venezuela]
-                    - did: {what: [aviones de combate, ~strike], by: [estadounidenses, US], not_by: [Venezuela, venezolanos]}
-            """,
-        )
-        mixed = "Entre Estados Unidos y Venezuela, cinco aviones de combate estadounidenses sobrevolaron la costa"
-        assert fired(rulebook, mixed) == ["us-jets"]
-        own = "Ante la tensión con EEUU, Venezuela movió aviones de combate venezolanos a la costa"
-        assert fired(rulebook, own) == []
-        assert fired(rulebook, "US jets strike Venezuela") == ["us-jets"]
-
     def test_explain_names_the_doer(self, tmp_path: Path) -> None:
         """A near miss says who did it; a match says which role decided."""
         rulebook = rulebook_of(tmp_path, self.RULES)

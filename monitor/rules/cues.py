@@ -90,7 +90,7 @@ DENIAL_CUES: tuple[str, ...] = (
     "no hubo orden", "no hubo ninguna orden", "no hubo una orden", "nunca ha solicitado",
     "nunca solicito", "nunca pidio", "nunca ha pedido", "no fue necesaria", "no fue necesario",
     "no hizo falta", "ridiculiza", "ridiculizo", "ridiculizado", "ridiculizan", "ironiza",
-    "ironizo", "vendedera de humo", "cortina de humo", "no vamos a mandar", "no mandara",
+    "ironizo", "se burla", "se burlo", "vendedera de humo", "cortina de humo", "no vamos a mandar", "no mandara",
     "no mandaremos", "no se corresponden con la realidad", "no se corresponde con la realidad",
     "no corresponde a la realidad",
 )  # fmt: skip
@@ -155,7 +155,7 @@ REVERSAL_CUES: tuple[str, ...] = (
     "~pull ships", "~pull warships", "~pull its ships", "~pull destroyers", "~pull forces",
     "shifts from", "shifted from", "shift from", "begun to thin", "began to thin", "thinning",
     "sails for norfolk", "sailed for norfolk", "for norfolk", "to norfolk", "ending",
-    "to be removed", "will be removed", "be dismantled", "removal of",
+    "to be removed", "will be removed", "be dismantled",
     # Spanish
     "regresa", "regresan", "regreso", "regresaron", "llega a norfolk", "llego a norfolk",
     "retorna", "retornan", "retorno",

@@ -596,10 +596,6 @@ _DROPPED_SUBJECT_AFTER = frozenset(["que"])
 # A party right after one of these is where the action happens, not who does it: "explosions
 # in Caracas and missiles falling", "explosiones en Caracas y caída de misiles".
 _LOCATIVES = frozenset(["in", "at", "near", "over", "across", "around", "en", "sobre", "cerca"])
-# A Spanish nationality adjective right after the noun says whose it is ("aviones de combate
-# estadounidenses", "ataque estadounidense"), whoever is named before; an English word after a
-# verb is its object ("US jets strike Venezuela"), so only these endings count.
-_GENTILIC_ENDINGS = ("ense", "enses", "ano", "anos", "ana", "anas")
 
 
 @dataclass(frozen=True)
@@ -649,12 +645,9 @@ class Did(Node):
             # a sentence stands for the subject of the one before, its first party named.
             earlier = [p for p in parties if sentences[p[0]] == sentence - 1]
             before = earlier[:1]
-        adjective = after and after[0][0] == end
-        if adjective and fold(words[end]).endswith(_GENTILIC_ENDINGS):
-            return after[0]
         if before:
             return max(before, key=lambda p: (p[1], p[1] - p[0]))
-        if adjective:
+        if after and after[0][0] == end:
             return after[0]
         return None
 
