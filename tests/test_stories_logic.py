@@ -172,6 +172,55 @@ class TestDiscriminators:
         assert is_opinion(Item("f", "k", title, link, categories=categories))
 
     @pytest.mark.parametrize(
+        ("title", "summary", "link", "opinion"),
+        [
+            (
+                "The strike nobody noticed",
+                "The U.S. military struck a boat on Friday, and that silence should worry us.",
+                "https://news.example.com/2026/01/strike",
+                True,
+            ),
+            (
+                "El día después",
+                "Ningún venezolano debería aplaudir que otro país decida por nosotros.",
+                "https://diario.example.com/a",
+                True,
+            ),
+            (
+                "Bombers as messages",
+                "Twice in a week, B-1 Lancers have flown close to Venezuela's coast.",
+                "https://warontherocks.com/2025/10/bombers",
+                True,
+            ),
+            (
+                "US strikes a boat in the Caribbean, killing three",
+                "The US military struck a vessel on Friday, US Southern Command said.",
+                "https://news.example.com/a",
+                False,
+            ),
+            (
+                "We will defend our coast, Maduro says",
+                "We will never kneel before the empire, Maduro said in Caracas on Monday.",
+                "https://news.example.com/b",
+                False,
+            ),
+            (
+                "Designation of the Cartel de los Soles",
+                "The United States remains committed to protecting our nation and our hemisphere.",
+                "https://www.state.gov/releases/2025/11/designation",
+                False,
+            ),
+        ],
+    )
+    def test_a_lead_in_the_writers_own_voice_or_a_commentary_site_is_opinion(
+        self, title: str, summary: str, link: str, opinion: bool
+    ) -> None:
+        """A lead that speaks as "we" outside anyone's reported words, or a site that only
+        publishes analysis, is commentary; a quote, a US report and a government's own release
+        are not."""
+        assert is_opinion(Item("f", "k", title, link, summary=summary)) is opinion
+
+    @pytest.mark.parametrize(
         "title",
         [
             "The bomber flights are a warning, not a strategy",

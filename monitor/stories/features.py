@@ -1014,6 +1014,27 @@ _OPINION_PATH = re.compile(
     r"/(?:opinion|opinions|opiniones|commentisfree|analysis|analisis|editorial|editorials|"
     r"editoriales|columns?|columnas?|columnists?|op-?eds?|blogs?|ideas|perspectives?)(?:/|-|$)"
 )
+# Sites that publish analysis and argument about security and law, not reports of events.
+_COMMENTARY_SITES = frozenset(
+    {
+        "lawfaremedia.org",
+        "lawfareblog.com",
+        "justsecurity.org",
+        "warontherocks.com",
+        "responsiblestatecraft.org",
+        "theconversation.com",
+        "project-syndicate.org",
+        "foreignaffairs.com",
+    }
+)
+# A lead that speaks as "we" ("that silence should worry us", "we must not allow"), not in
+# anyone's quoted or reported words: the writer's own voice.
+# A government's own release speaks as "we" too, and reports what it did.
+_OFFICIAL_SITE = re.compile(r"(?:^|\.)(?:gov|mil|gob|gouv)(?:\.[a-z]{2})?$")
+# Read with its capitals: "us" is not "US".
+_FIRST_PERSON = re.compile(
+    r"\b(?:[Ww]e|us|[Oo]ur|ourselves|[Dd]ebemos|[Nn]uestr[oa]s?|[Nn]osotros)\b"
+)
 _OPINION_CATEGORIES = frozenset(
     {
         "opinion",
@@ -1161,7 +1182,24 @@ def is_opinion(item: Item) -> bool:
             path = ""
         if _OPINION_PATH.search(path):
             return True
+        if _site(item.link) in _COMMENTARY_SITES:
+            return True
+    opening = lead(item)
+    if (
+        _FIRST_PERSON.search(opening)
+        and not _REPORTED_SPEECH.search(fold(opening))
+        and not _OFFICIAL_SITE.search(_site(item.link))
+    ):
+        return True
     return any(fold(c).strip() in _OPINION_CATEGORIES for c in item.categories)
+
+
+def _site(link: str) -> str:
+    try:
+        host = (urlsplit(link).hostname or "").lower()
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
 
 
 def _terms(title: str, body: str) -> dict[str, float]:
