@@ -26,6 +26,28 @@ from pathlib import Path
 from tests.servers import free_port
 
 INSTALL = (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "postgresql"])
+# Stops the cluster when the process that started it is gone without stopping it (a test run
+# killed, even with SIGKILL): argv is that process's pid, the postmaster's pid, the folder.
+WATCHDOG = """
+import os, shutil, signal, sys, time
+owner, postmaster, root = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+while alive(postmaster) and os.getppid() == owner:
+    time.sleep(0.5)
+if alive(postmaster):
+    os.kill(postmaster, signal.SIGINT)
+    deadline = time.monotonic() + 30
+    while alive(postmaster) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if alive(postmaster):
+        os.kill(postmaster, signal.SIGKILL)
+    shutil.rmtree(root, ignore_errors=True)
+"""
 STOP_WAIT = 30.0  # seconds pg_ctl gets to stop the server before its pid is killed
 
 
@@ -74,6 +96,7 @@ class PostgresServer:
         self.root = Path(tempfile.mkdtemp(prefix="news-monitor-pg-"))
         self.data = self.root / "data"
         self.user = "postgres" if os.geteuid() == 0 else None
+        self._watchdog: subprocess.Popen[bytes] | None = None
         if self.user is not None:
             shutil.chown(self.root, self.user)
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8")
@@ -105,6 +128,14 @@ class PostgresServer:
     def start(self) -> PostgresServer:
         log = self.root / "server.log"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(log), "-w", "-t", "60", "start")
+        pid = self.pid
+        if pid is not None:
+            self._watchdog = subprocess.Popen(
+                [sys.executable, "-c", WATCHDOG, str(os.getpid()), str(pid), str(self.root)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         return self
 
     @property
@@ -134,6 +165,9 @@ class PostgresServer:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         (self.data / "postmaster.pid").unlink(missing_ok=True)
+        if self._watchdog is not None:
+            self._watchdog.wait(timeout=10)  # it sees the postmaster gone within half a second
+            self._watchdog = None
 
     def remove(self) -> None:
         self.stop()
