@@ -206,9 +206,27 @@ class TestDiscriminators:
             ),
             (
                 "Designation of the Cartel de los Soles",
-                "The United States remains committed to protecting our nation and our hemisphere.",
+                "We are designating the cartel today to protect the American people.",
                 "https://www.state.gov/releases/2025/11/designation",
                 False,
+            ),
+            (
+                "Pressure on Caracas grows",
+                "Read the full story on our site. Follow us for updates.",
+                "https://news.example.com/c",
+                False,
+            ),
+            (
+                "Cartel de los Soles designated a terrorist organisation",
+                "Based upon a review of the record, I have concluded that the cartel qualifies.",
+                "https://register.example.com/d",
+                False,
+            ),
+            (
+                "We've seen this movie before",
+                "Eight warships off the coast bring back the fears of a generation.",
+                "https://diario.example.com/e",
+                True,
             ),
         ],
     )

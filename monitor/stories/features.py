@@ -1031,10 +1031,15 @@ _COMMENTARY_SITES = frozenset(
 # anyone's quoted or reported words: the writer's own voice.
 # A government's own release speaks as "we" too, and reports what it did.
 _OFFICIAL_SITE = re.compile(r"(?:^|\.)(?:gov|mil|gob|gouv)(?:\.[a-z]{2})?$")
-# Read with its capitals: "us" is not "US".
+# The writer as a subject or object: "we must", "should worry us", "debemos", "por nosotros";
+# read with its capitals ("us" is not "US"). Not "our" ("read the full story on our site") nor
+# "I" (a secretary's determination: "I have concluded that...").
 _FIRST_PERSON = re.compile(
-    r"\b(?:[Ww]e|us|[Oo]ur|ourselves|[Dd]ebemos|[Nn]uestr[oa]s?|[Nn]osotros)\b"
+    r"\b(?:[Ww]e|[Ww]e've|[Ww]e're|ourselves|[Dd]ebemos|[Nn]osotros)\b"
+    r"|(?<![Ff]ollow )(?<![Jj]oin )(?<![Cc]ontact )\bus\b"
 )
+# A headline in the first person: "We've seen this movie before", "I watched the bombers".
+_FIRST_PERSON_TITLE = re.compile(r"^\s*(?:I|We|We've|We're)\s")
 _OPINION_CATEGORIES = frozenset(
     {
         "opinion",
@@ -1184,6 +1189,8 @@ def is_opinion(item: Item) -> bool:
             return True
         if _site(item.link) in _COMMENTARY_SITES:
             return True
+    if _FIRST_PERSON_TITLE.match(item.title) and not _REPORTED_SPEECH.search(title):
+        return True
     opening = lead(item)
     if (
         _FIRST_PERSON.search(opening)
