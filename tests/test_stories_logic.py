@@ -138,20 +138,6 @@ class TestDiscriminators:
         features = describe(item("US strikes vessel in Caribbean, hours after Pacific attack"), 0)
         assert features.seas == ("caribbean",)
 
-    @pytest.mark.parametrize(
-        "title",
-        [
-            "U.S. strikes on boats in the Caribbean and Pacific kill eleven",
-            "EE.UU. ataca tres lanchas en el Caribe y el Pacífico oriental",
-        ],
-    )
-    def test_seas_named_together_are_both_where_it_happened(self, title: str) -> None:
-        """Strikes on two boats the same night, one in each sea, are one occurrence: a report
-        naming both seas is not vetoed from the story its Pacific reports started."""
-        assert describe(item(title), 0).seas == ("caribbean", "pacific")
-        pacific = member("US strikes on three boats in the eastern Pacific kill eleven")
-        assert place(title, "", [pacific]).story_id == "story_1"
-
     def test_counts_weekdays_and_verbs_are_one_term_in_either_language(self) -> None:
         english = describe(item("US announces strike on Monday killing four"), 0).terms
         spanish = describe(item("EEUU anuncia ataque el lunes: cuatro muertos"), 0).terms

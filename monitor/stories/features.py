@@ -961,12 +961,6 @@ _SEAS = {
     "atlantico": "atlantic",
 }
 _SEA_RE = re.compile(r"\b(" + "|".join(_SEAS) + r")\b")
-# "in the Caribbean and the eastern Pacific", "en el Caribe y el Pacífico": one occurrence in
-# both seas (strikes on two boats the same night), not one sea recalling the other.
-_SEA_PAIR = re.compile(
-    r"\b(" + "|".join(_SEAS) + r")(?:\s+(?:sea|mar|oriental|este))?\s+(?:and|y|e)\s+"
-    r"(?:(?:the|el|la)\s+)?(?:(?:eastern|east|western)\s+)?(" + "|".join(_SEAS) + r")\b"
-)
 _DESTINATIONS = {
     "border": "border",
     "borders": "border",
@@ -1318,20 +1312,6 @@ def shingles(text: str, size: int = 3) -> tuple[int, ...]:
     return tuple(sorted({_fnv(g) for g in grams if g}))
 
 
-def _seas(title: str, body: str) -> tuple[str, ...]:
-    """Where it happened: the sea named first in the headline (else the lead), or both seas of
-    a pair named together; the others are recalled ("strike in the Caribbean, hours after a
-    Pacific attack")."""
-    for text in (title, body):
-        pair = _SEA_PAIR.search(text)
-        first = _SEA_RE.search(text)
-        if pair and first and pair.start() == first.start():
-            return tuple(sorted({_SEAS[pair.group(1)], _SEAS[pair.group(2)]}))
-        if first:
-            return (_SEAS[first.group(1)],)
-    return ()
-
-
 def _copy_shingles(title: str, first_sentence: str) -> tuple[int, ...]:
     """Shingles of the lead: copies keep the first sentence and often rewrite the headline.
     A lead too short to tell copies apart is read with its headline."""
@@ -1353,7 +1333,9 @@ def describe(item: Item, at: float) -> Features:
     first_sentence = lead(item)
     body = fold(first_sentence)
     both = f"{title} . {body}"
-    seas = _seas(title, body)
+    # The sea named first is where it happened ("strike in the Caribbean, hours after a Pacific
+    # attack"); the others are recalled.
+    seas = tuple(_SEAS[s] for s in _first(_SEA_RE, title, body)[:1])
     destinations = {_DESTINATIONS[d] for d in _first(_DESTINATION_RE, title, body)}
     when = datetime.fromtimestamp(at, UTC)
     toll = _killed(title) or _killed(body)
