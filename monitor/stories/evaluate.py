@@ -200,7 +200,7 @@ def score(rulebook: Rulebook, labelled: list[LabelledItem]) -> StoryScore:
     placed_keys = [k for k in keys if k in story_of]
     result.placed_precision, result.placed_recall = _bcubed(placed_keys, cluster, events)
     for event, members in sorted(by_event.items()):
-        stories = Counter(cluster[k] for k in members if k in story_of)
+        stories = Counter(cluster[k] for k in sorted(members) if k in story_of)
         if not stories:
             continue
         result.events += 1
