@@ -1021,8 +1021,6 @@ _COMMENTARY_SITES = frozenset(
         "foreignaffairs.com",
     }
 )
-# A lead that speaks as "we" ("that silence should worry us", "we must not allow"), not in
-# anyone's quoted or reported words: the writer's own voice.
 # A government's own release speaks as "we" too, and reports what it did.
 _OFFICIAL_SITE = re.compile(r"(?:^|\.)(?:gov|mil|gob|gouv)(?:\.[a-z]{2})?$")
 # The writer as a subject or object: "we must", "should worry us", "debemos", "por nosotros";
@@ -1174,33 +1172,23 @@ def is_opinion(item: Item) -> bool:
         return True
     if _OUGHT.search(title) and not _REPORTED_SPEECH.search(title):
         return True
-    if item.link:
-        try:
-            path = urlsplit(item.link).path.lower()
-        except ValueError:
-            path = ""
-        if _OPINION_PATH.search(path):
-            return True
-        if _site(item.link) in _COMMENTARY_SITES:
-            return True
+    try:
+        link = urlsplit(item.link)
+        path, site = link.path.lower(), (link.hostname or "").lower().removeprefix("www.")
+    except ValueError:
+        path, site = "", ""
+    if _OPINION_PATH.search(path) or site in _COMMENTARY_SITES:
+        return True
     if _FIRST_PERSON_TITLE.match(item.title) and not _REPORTED_SPEECH.search(title):
         return True
     opening = lead(item)
     if (
         _FIRST_PERSON.search(opening)
         and not _REPORTED_SPEECH.search(fold(opening))
-        and not _OFFICIAL_SITE.search(_site(item.link))
+        and not _OFFICIAL_SITE.search(site)
     ):
         return True
     return any(fold(c).strip() in _OPINION_CATEGORIES for c in item.categories)
-
-
-def _site(link: str) -> str:
-    try:
-        host = (urlsplit(link).hostname or "").lower()
-    except ValueError:
-        return ""
-    return host.removeprefix("www.")
 
 
 def _terms(title: str, body: str) -> dict[str, float]:
