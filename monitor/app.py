@@ -28,7 +28,7 @@ from monitor.health import lock_path, rulebook_cache_path
 from monitor.logs import register_secret
 from monitor.notify import build_notifier
 from monitor.notify.settings import NotifierSettings, looks_like_token
-from monitor.poll import FeedRead, PollOutcome, observe, poll_feed, read_feed, record_reads
+from monitor.poll import FeedRead, PollOutcome, observe, read_feed, record_reads
 from monitor.rules import Rulebook, RulePin, pinned_rulebook
 from monitor.statefile import check_intact, ensure_writable
 from monitor.store import FeedState, Replica, Store
@@ -219,13 +219,24 @@ class App:
         self, feed: FeedSettings, *, respect_backoff: bool = True, state: FeedState | None = None
     ) -> PollOutcome:
         """Poll one feed; `state` is the feed's stored state when a claim just read it."""
+        read, seconds = await self._read(feed, respect_backoff=respect_backoff, state=state)
+        if isinstance(read, FeedRead):
+            started = time.monotonic()
+            [read] = record_reads([read], self.store, self.rulebook, self.config.routes)
+            seconds += time.monotonic() - started
+        observe(read, seconds)
+        return read
+
+    async def _read(
+        self, feed: FeedSettings, *, respect_backoff: bool, state: FeedState | None = None
+    ) -> tuple[FeedRead | PollOutcome, float]:
+        """Fetch and read one feed, recording nothing of its items yet; the seconds it took."""
         started = time.monotonic()
-        outcome = await poll_feed(
+        read = await read_feed(
             feed,
             fetcher=self.fetcher,
             store=self.store,
             rulebook=self.rulebook,
-            routes=self.config.routes,
             max_age=self.config.max_age,
             crunch=self.crunch,
             pin=self.pin,
@@ -233,8 +244,7 @@ class App:
             respect_backoff=respect_backoff,
             state=state,
         )
-        observe(outcome, time.monotonic() - started)
-        return outcome
+        return read, time.monotonic() - started
 
     async def deliver(
         self, *, force: bool = False, stopping: Callable[[], bool] | None = None
@@ -258,24 +268,14 @@ class App:
 
         async def bounded(feed: FeedSettings) -> tuple[FeedRead | PollOutcome, float]:
             async with limit:
-                started = time.monotonic()
-                read = await read_feed(
-                    feed,
-                    fetcher=self.fetcher,
-                    store=self.store,
-                    rulebook=self.rulebook,
-                    max_age=self.config.max_age,
-                    crunch=self.crunch,
-                    pin=self.pin,
-                    articles=self.articles,
-                    respect_backoff=False,
-                )
-                return read, time.monotonic() - started
+                return await self._read(feed, respect_backoff=False)
 
         outcomes: dict[str, PollOutcome] = {}
         waiting: list[tuple[FeedRead, float]] = []
+        waiting_items = 0
 
         def record() -> None:
+            nonlocal waiting_items
             reads = [read for read, _ in waiting]
             for outcome, (_, seconds) in zip(
                 record_reads(reads, self.store, self.rulebook, self.config.routes),
@@ -285,6 +285,7 @@ class App:
                 observe(outcome, seconds)
                 outcomes[outcome.feed] = outcome
             waiting.clear()
+            waiting_items = 0
 
         for finished in asyncio.as_completed([bounded(feed) for feed in self.config.feeds]):
             read, seconds = await finished
@@ -293,7 +294,8 @@ class App:
                 outcomes[read.feed] = read
                 continue
             waiting.append((read, seconds))
-            if sum(len(r.new_items) for r, _ in waiting) >= ORDERED_ITEMS:
+            waiting_items += len(read.new_items)
+            if waiting_items >= ORDERED_ITEMS:
                 record()
         if waiting:
             record()
