@@ -6,7 +6,8 @@ fresh temporary folder, starts it on a free loopback port and stops it by its pi
 refuses to run as root, so as root the cluster belongs to the `postgres` user the package creates.
 
 `python -m tests.postgres` starts one and prints its URL until Ctrl-C, for trying things by hand;
-`python -m tests.postgres --install` only makes sure the binaries are there (CI's first step).
+`python -m tests.postgres --install` only makes sure the binaries are there (CI's first step);
+`--watch` is the watchdog each started cluster gets (see `watch`).
 """
 
 from __future__ import annotations
@@ -25,29 +26,9 @@ from pathlib import Path
 
 from tests.servers import free_port
 
+ROOT = Path(__file__).resolve().parent.parent
+
 INSTALL = (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "postgresql"])
-# Stops the cluster when the process that started it is gone without stopping it (a test run
-# killed, even with SIGKILL): argv is that process's pid, the postmaster's pid, the folder.
-WATCHDOG = """
-import os, shutil, signal, sys, time
-owner, postmaster, root = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-def alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
-while alive(postmaster) and os.getppid() == owner:
-    time.sleep(0.5)
-if alive(postmaster):
-    os.kill(postmaster, signal.SIGINT)
-    deadline = time.monotonic() + 30
-    while alive(postmaster) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if alive(postmaster):
-        os.kill(postmaster, signal.SIGKILL)
-    shutil.rmtree(root, ignore_errors=True)
-"""
 STOP_WAIT = 30.0  # seconds pg_ctl gets to stop the server before its pid is killed
 
 
@@ -131,7 +112,11 @@ class PostgresServer:
         pid = self.pid
         if pid is not None:
             self._watchdog = subprocess.Popen(
-                [sys.executable, "-c", WATCHDOG, str(os.getpid()), str(pid), str(self.root)],
+                [
+                    *(sys.executable, "-m", "tests.postgres", "--watch"),
+                    *(str(os.getpid()), str(pid), str(self.root)),
+                ],
+                cwd=ROOT,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -156,14 +141,7 @@ class PostgresServer:
         pid = self.pid
         if pid is None:
             return
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGINT)  # PostgreSQL's "fast" shutdown
-        deadline = time.monotonic() + STOP_WAIT
-        while time.monotonic() < deadline and _alive(pid):
-            time.sleep(0.05)
-        if _alive(pid):
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+        _stop(pid)
         (self.data / "postmaster.pid").unlink(missing_ok=True)
         if self._watchdog is not None:
             self._watchdog.wait(timeout=10)  # it sees the postmaster gone within half a second
@@ -172,6 +150,29 @@ class PostgresServer:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _stop(pid: int) -> None:
+    """Stop a postmaster (fast shutdown), killing it if it does not stop in time."""
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGINT)  # PostgreSQL's "fast" shutdown
+    deadline = time.monotonic() + STOP_WAIT
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.05)
+    if _alive(pid):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def watch(owner: int, postmaster: int, root: Path) -> None:
+    """Stop the cluster of `postmaster` and remove its folder `root` when `owner`, the process
+    that started it and this watcher's parent, is gone without stopping it (a test run killed,
+    even with SIGKILL); return as soon as the postmaster is gone anyway."""
+    while _alive(postmaster) and os.getppid() == owner:
+        time.sleep(0.5)
+    if _alive(postmaster):
+        _stop(postmaster)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:
@@ -190,6 +191,9 @@ def _alive(pid: int) -> bool:
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--watch"]:
+        watch(int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4]))
+        return 0
     if sys.argv[1:] == ["--install"]:
         print(f"PostgreSQL binaries in {ensure_installed()}")
         return 0
